@@ -1,0 +1,37 @@
+# OpenVPP — the two commands: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP_RUN := $(VENV)/.installed-run
+STAMP_DEV := $(VENV)/.installed-dev
+
+.PHONY: demo test bench lint clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP_RUN): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(STAMP_DEV): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP_RUN) $@
+
+demo: $(STAMP_RUN)
+	$(VENV)/bin/openvpp demo
+
+test: $(STAMP_DEV)
+	$(VENV)/bin/ruff check openvpp tests benchmarks
+	$(PY) -m pytest -n 2 --dist loadfile -q
+
+bench: $(STAMP_DEV)
+	$(PY) benchmarks/run_all.py
+
+lint: $(STAMP_DEV)
+	$(VENV)/bin/ruff check openvpp tests benchmarks
+	$(VENV)/bin/mypy openvpp
+
+clean:
+	rm -rf $(VENV) openvpp-out .pytest_cache .benchmarks
