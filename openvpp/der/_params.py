@@ -67,6 +67,12 @@ def param(
     return dataclasses.field(default=None, metadata=meta)
 
 
+def _reject_unknown(table: str, columns: list[str], known: set[str]) -> None:
+    unknown = sorted(set(columns) - known)
+    if unknown:
+        raise ValidationError(f"{table}: unknown column(s) {unknown}; known columns are {sorted(known)}")
+
+
 @dataclasses.dataclass(frozen=True)
 class ParamTable:
     """Base of all DER parameter tables: one array per parameter, one row per device.
@@ -153,7 +159,7 @@ class ParamTable:
         if np.any(nan):
             i = int(np.argmax(nan))
             raise ValidationError(
-                f"{name} is {arr[i]} for device {ids[i]!r}; give a finite value in {meta['unit']} "
+                f"{name} is {arr[i]} for device '{ids[i]}'; give a finite value in {meta['unit']} "
                 f"({meta['doc']})"
             )
         finite = np.isfinite(arr)
@@ -170,7 +176,7 @@ class ParamTable:
             if np.any(bad):
                 i = int(np.argmax(bad))
                 raise ValidationError(
-                    f"{name} must be {word} {bound} {meta['unit']} (got {arr[i]:g} for device {ids[i]!r}); "
+                    f"{name} must be {word} {bound} {meta['unit']} (got {arr[i]:g} for device '{ids[i]}'); "
                     f"{meta['doc']}"
                 )
         if meta["dtype"] == "int":
@@ -185,7 +191,7 @@ class ParamTable:
         """Raise ``message`` (formatted with ``device``) for the first device where ``bad`` is true."""
         if np.any(bad):
             i = int(np.argmax(bad))
-            raise ValidationError(f"{self.table_name}: {message} (device {self.device_id[i]!r})")
+            raise ValidationError(f"{self.table_name}: {message} (device '{self.device_id[i]}')")
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame | Iterable[Mapping[str, Any]], **defaults: Any) -> Self:
@@ -194,16 +200,42 @@ class ParamTable:
         Unknown columns raise a ValidationError (a typo must not silently fall back to a default).
         ``defaults`` fill columns that are absent from ``frame``.
         """
-        df = frame if isinstance(frame, pd.DataFrame) else pd.DataFrame(list(frame))
         known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(map(str, df.columns)) - known)
-        if unknown:
-            raise ValidationError(
-                f"{cls.table_name}: unknown column(s) {unknown}; known columns are {sorted(known)}"
-            )
         kwargs: dict[str, Any] = dict(defaults)
-        for col in df.columns:
-            kwargs[str(col)] = df[col].to_numpy()
+        if isinstance(frame, pd.DataFrame):
+            columns = [str(c) for c in frame.columns]
+            _reject_unknown(cls.table_name, columns, known)
+            for col in frame.columns:
+                kwargs[str(col)] = frame[col].to_numpy()
+        else:
+            records = list(frame)
+            for k, rec in enumerate(records):
+                if not isinstance(rec, Mapping):
+                    raise ValidationError(
+                        f"{cls.table_name}: record {k} must be a mapping of column -> value "
+                        f"(got {type(rec).__name__})"
+                    )
+            columns = sorted({str(c) for rec in records for c in rec})
+            _reject_unknown(cls.table_name, columns, known)
+            meta = {f.name: f.metadata for f in dataclasses.fields(cls)}
+            for col in columns:
+                default = meta.get(col, {}).get("default", _MISSING)
+                if col in defaults:
+                    default = defaults[col]
+                values = []
+                for k, rec in enumerate(records):
+                    if col in rec:
+                        values.append(rec[col])
+                    elif default is not _MISSING and col not in ("device_id", "site_id"):
+                        values.append(default)
+                    elif col == "site_id":
+                        values.append(rec.get("device_id"))
+                    else:
+                        raise ValidationError(
+                            f"{cls.table_name}.{col} is missing from record {k} and has no default; "
+                            "give it for every device"
+                        )
+                kwargs[col] = np.array(values, dtype=object)
         if "device_id" not in kwargs:
             raise ValidationError(f"{cls.table_name}: column 'device_id' is required")
         return cls(**kwargs)
