@@ -1,8 +1,8 @@
 """The ``openvpp`` command line (typer + rich).
 
 Thin by design: each command parses its options, calls one library function and renders the result
-(rich table, PNG via :mod:`openvpp.report`, or JSON with ``--json``). Every :class:`~openvpp.errors.OpenVPPError`
-becomes a one-line message on stderr and exit code 2.
+(rich table, PNG via :mod:`openvpp.report`, or JSON with ``--json``). Every
+:class:`~openvpp.errors.OpenVPPError` becomes a one-line message on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -38,14 +38,334 @@ def demo(
     seed: int = typer.Option(0, help="Seed for the documented random assignment of devices."),
 ) -> None:
     """Load a real LV grid as a fleet and simulate one day of today's practice (self-consumption)."""
-    from openvpp.studies.demo import run_demo
     from openvpp.report.demo import render_demo
+    from openvpp.studies.demo import run_demo
 
     result = run_demo(grid_code=grid, day=day, seed=seed, progress=True)
     render_demo(result, out_dir=out, console=console)
 
 
 # --- commands of other capabilities are registered below this line ---
+
+
+# --- network limits (seed 001 §2-§4): `openvpp envelopes compute|metrics|hosting` ---
+envelopes_app = typer.Typer(
+    help="Dynamic export limits: constraint engine, capacity metrics, hosting capacity.", no_args_is_help=True
+)
+app.add_typer(envelopes_app, name="envelopes")
+
+
+def _envelope_progress(label: str):
+    """A rich progress bar and the (done, total) callback that advances it."""
+    from rich.progress import Progress
+
+    prog = Progress(console=err_console, transient=True)
+    task = prog.add_task(label, total=None)
+
+    def cb(done: int, total: int) -> None:
+        prog.update(task, completed=done, total=total)
+
+    return prog, cb
+
+
+@envelopes_app.command("compute")
+def envelopes_compute(
+    location: str = typer.Option("adelaide", help="adelaide or santiago (sun times, PV, seasons)."),
+    transformers: int = typer.Option(300, help="Transformers in the SimBench-derived population."),
+    margin: float = typer.Option(0.8, "--margin", "-m", help="Confidence margin m in [0, 1]."),
+    scenario: str = typer.Option("Jan-non-workday", help="Scenario for the figure and --envelopes."),
+    envelopes: Path | None = typer.Option(None, help="Write the node envelopes (CSIP-AUS JSON) here."),
+    seed: int = typer.Option(0, help="Seed of the transformer population."),
+    out: Path = OUT_DIR_OPTION,
+    as_json: bool = typer.Option(False, "--json", help="Print machine-readable results."),
+) -> None:
+    """Raw and mediated limits for the 25 day-type scenarios (seed 001 §2.2)."""
+    import json
+
+    from openvpp.studies.envelopes import run_envelope_study, scenario_envelopes
+
+    prog, cb = _envelope_progress("constraint engine")
+    with prog:
+        result = run_envelope_study(location, transformers, margin, seed=seed, progress=cb)
+    if envelopes is not None:
+        envelopes.parent.mkdir(parents=True, exist_ok=True)
+        envelopes.write_text(scenario_envelopes(result.inputs, scenario, margin).to_json())
+    if as_json:
+        sw = result.sweep
+        console.print_json(json.dumps({
+            "location": result.location, "scenarios": list(result.scenarios.names),
+            "mediated_per_site_kw_mean": sw.mediated_per_site_kw.mean(1).round(4).tolist(),
+            "raw_per_site_kw_mean": sw.raw_per_site_kw.mean(1).round(4).tolist(),
+        }))
+        return
+    from openvpp.report.envelopes import render_compute
+
+    render_compute(result, scenario, out, console)
+    if envelopes is not None:
+        console.print(f"wrote {envelopes}")
+
+
+@envelopes_app.command("metrics")
+def envelopes_metrics(
+    location: str = typer.Option("adelaide", help="adelaide or santiago (sun times, PV, seasons)."),
+    transformers: int = typer.Option(300, help="Transformers in the SimBench-derived population."),
+    margin: float = typer.Option(0.8, "--margin", "-m", help="Confidence margin m in [0, 1]."),
+    seed: int = typer.Option(0, help="Seed of the transformer population."),
+    workers: int | None = typer.Option(None, help="Run the sweep on a Dask LocalCluster with N workers."),
+    scheduler: str | None = typer.Option(None, help="Address of a running Dask scheduler."),
+    out: Path = OUT_DIR_OPTION,
+    as_json: bool = typer.Option(False, "--json", help="Print machine-readable results."),
+) -> None:
+    """Available/released energy, average available capacity and the seed's findings (seed 001 §2.4, §3)."""
+    import json
+
+    from openvpp.studies.envelopes import run_envelope_study
+
+    prog, cb = _envelope_progress("capacity metrics")
+    with prog:
+        result = run_envelope_study(location, transformers, margin, seed=seed, workers=workers,
+                                    scheduler=scheduler, progress=cb)
+    if as_json:
+        console.print_json(json.dumps(result.to_dict()))
+        return
+    from openvpp.report.envelopes import render_metrics
+
+    render_metrics(result, out, console)
+
+
+@envelopes_app.command("hosting")
+def envelopes_hosting(
+    transformers: int = typer.Option(2000, help="Transformers (75530 for SAPN's network size)."),
+    synthetic: bool = typer.Option(False, help="Synthetic inputs (any size), not SimBench-derived ones."),
+    location: str = typer.Option("adelaide", help="adelaide or santiago."),
+    margin: float = typer.Option(0.8, "--margin", "-m", help="Confidence margin m in [0, 1]."),
+    seed: int = typer.Option(0, help="Seed of the inputs."),
+    workers: int | None = typer.Option(None, help="Run the sweep on a Dask LocalCluster with N workers."),
+    scheduler: str | None = typer.Option(None, help="Address of a running Dask scheduler."),
+    out: Path = OUT_DIR_OPTION,
+    as_json: bool = typer.Option(False, "--json", help="Print machine-readable results."),
+) -> None:
+    """Hosting capacity vs % of the year unconstrained (seed 001 §4, Figure 21, Table 6)."""
+    import json
+
+    from openvpp.studies.envelopes import run_hosting_study
+
+    prog, cb = _envelope_progress("hosting capacity")
+    with prog:
+        result = run_hosting_study(transformers, synthetic, location, margin, seed=seed, workers=workers,
+                                   scheduler=scheduler, progress=cb)
+    if as_json:
+        console.print_json(json.dumps(result.to_dict()))
+        return
+    from openvpp.report.envelopes import render_hosting
+
+    render_hosting(result, out, console)
+
+
+# --- LV grid OPF (seed 000 §7): `openvpp study chile-technical`, `openvpp opf` ---
+@study_app.command("chile-technical")
+def study_chile_technical(
+    networks: str = typer.Option("ieee,rural,semiurb", help="Comma-separated: ieee, rural, semiurb."),
+    day: str = typer.Option("2016-06-21", help="Demand day of the SimBench profile year 2016."),
+    pv_day: str = typer.Option("2016-12-21", help="Day of the clear-sky PV profile at Lampa, Chile."),
+    share: float = typer.Option(0.5, help="Fraction of customers that are prosumers (PV + battery)."),
+    seed: int = typer.Option(0, help="Seed of the random prosumer choice and join order."),
+    hosting: bool = typer.Option(True, "--hosting/--no-hosting", help="Compute the VPP hosting share."),
+    out: Path = OUT_DIR_OPTION,
+    json_out: bool = typer.Option(False, "--json", help="Print every figure's numbers as JSON."),
+) -> None:
+    """Technical VPP assessment of the Chile roadmap (seed 000 §7) on public LV networks."""
+    from openvpp.report.grid import render_chile_technical
+    from openvpp.studies.chile_technical import run_chile_technical
+
+    progress = None if json_out else (lambda msg: err_console.print(f"[dim]{msg}[/]"))
+    result = run_chile_technical(
+        [n.strip() for n in networks.split(",") if n.strip()], day=day, pv_day=pv_day, share=share,
+        seed=seed, hosting=hosting, progress=progress,
+    )
+    render_chile_technical(result, out_dir=out, console=None if json_out else console)
+    if json_out:
+        import json
+
+        print(json.dumps(result.to_dict(), default=str))
+
+
+@app.command("opf")
+def opf_command(
+    network: Path = typer.Argument(..., help="Network file: pandapower .json or OpenDSS .dss."),
+    load: Path = typer.Option(..., "--load", help="CSV of demand [kW]: time column, one column per site."),
+    pv: Path | None = typer.Option(None, "--pv", help="CSV of PV output [kW], same layout."),
+    batteries: str | None = typer.Option(
+        None, "--batteries", help="Comma-separated site ids with a 5 kW battery (default: sites with PV)."
+    ),
+    objective: str = typer.Option("export", help="'export' (eq. 24) or 'self_consumption' (eq. 23)."),
+    service: str = typer.Option("20:00", help="Start of the service period (HH:MM)."),
+    service_minutes: float = typer.Option(30.0, help="Length of the service period [min]."),
+    grid: bool = typer.Option(True, "--grid/--no-grid", help="Include the grid constraints (11)-(22)."),
+    v_min: float = typer.Option(0.9, help="Lower voltage limit [pu]."),
+    v_max: float = typer.Option(1.1, help="Upper voltage limit [pu]."),
+    v_source: float | None = typer.Option(None, help="Head voltage behind the transformer [pu]."),
+    json_out: bool = typer.Option(False, "--json", help="Print machine-readable results."),
+) -> None:
+    """Three-phase OPF of a VPP on your own network and profiles, validated by exact power flow."""
+    from openvpp.report.grid import opf_table
+    from openvpp.studies.user_opf import run_opf_files
+
+    sites = [s.strip() for s in batteries.split(",")] if batteries else None
+    _, index, res = run_opf_files(
+        network, load, pv_csv=pv, battery_sites=sites, objective=objective,  # type: ignore[arg-type]
+        service_start=service, service_minutes=service_minutes, grid_constraints=grid,
+        v_min_pu=v_min, v_max_pu=v_max, v_source_pu=v_source,
+    )
+    if json_out:
+        import json
+
+        payload = {**res.summary(), "time": [str(t) for t in index], "p_vpp_kw": res.p_vpp_kw.tolist(),
+                   "violations": res.violations.head(20).to_dict(orient="records")}
+        print(json.dumps(payload, default=str))
+        return
+    console.print(opf_table(res))
+
+
+# --- flexibility (seed 003): `openvpp study flexibility-paper`, `openvpp flex` ---
+@study_app.command("flexibility-paper")
+def study_flexibility_paper(
+    out: Path = OUT_DIR_OPTION,
+    json_out: bool = typer.Option(False, "--json", help="Print machine-readable results instead of tables."),
+) -> None:
+    """Reproduce both worked cases of the operational-flexibility paper (seed 003 §4) with figures."""
+    from openvpp.report.flexibility import render_flexibility_paper
+    from openvpp.studies.flexibility_paper import run_flexibility_paper
+
+    result = run_flexibility_paper()
+    if json_out:
+        import json
+
+        render_flexibility_paper(result, out_dir=out, console=None)
+        print(json.dumps(result.summary(), indent=2, default=str))
+        return
+    render_flexibility_paper(result, out_dir=out, console=console)
+
+
+@app.command("flex")
+def flex_command(
+    fleet: str = typer.Option(
+        "simbench:1-LV-rural1--2-sw", "--fleet",
+        help="'simbench:<grid code>' (real LV grid with profiles) or 'synthetic:<n sites>'.",
+    ),
+    time: str = typer.Option("2016-06-15 19:00", "--time", help="Start of the assessed period."),
+    horizon_h: float = typer.Option(1.0, "--horizon-h", help="Horizon of the energy metric [h]."),
+    seed: int = typer.Option(0, help="Seed of the fleet builder."),
+    strip: bool = typer.Option(False, "--strip", help="Also compute the day's time strip (P50 VPP pi)."),
+    out: Path | None = typer.Option(None, "--out", help="Folder for flex_fleet.png (no figure if omitted)."),
+    json_out: bool = typer.Option(False, "--json", help="Print machine-readable results."),
+) -> None:
+    """Aggregate flexibility of a fleet per CCP at a chosen time, with its P10/P50/P90 table (seed 003)."""
+    from openvpp.flex.fleet import build_fleet, fleet_flexibility
+    from openvpp.report.flexibility import render_fleet_flexibility
+
+    result = fleet_flexibility(build_fleet(fleet, seed=seed), time, horizon_h=horizon_h, strip=strip)
+    if json_out:
+        import json
+
+        print(json.dumps(result.to_dict(), indent=2, default=str))
+        return
+    render_fleet_flexibility(result, out_dir=out, console=console)
+
+
+def _econ_json(obj: object) -> None:
+    """Print a study result as JSON (numpy scalars and arrays converted)."""
+    import json
+
+    import numpy as np
+
+    def default(o: object) -> object:
+        if isinstance(o, np.ndarray):
+            return o.tolist()
+        if isinstance(o, np.generic):
+            return o.item()
+        return str(o)
+
+    typer.echo(json.dumps(obj, default=default, indent=2))
+
+
+@study_app.command("economics")
+def study_economics(
+    site: str = typer.Option("lampa", help="Site parameter set: lampa or osorno (seed 000 Tables 3-5)."),
+    mw: list[float] = typer.Option(None, "--mw", help="Battery sizes in MW, e.g. --mw 1 3 5 "),
+    more_mw: list[float] = typer.Argument(None, hidden=True, help="Further sizes after --mw."),
+    out: Path = OUT_DIR_OPTION,
+    json_out: bool = typer.Option(False, "--json", help="Print machine-readable results."),
+) -> None:
+    """Stacked-service business model: revenue per service, cost, profit, threshold, tornado."""
+    from openvpp.studies.chile_economics import run_economics
+
+    sizes = [*(mw or []), *(more_mw or [])] or [1.0, 3.0, 5.0]
+    study = run_economics(site=site, mw=sizes)
+    if json_out:
+        _econ_json(study.to_dict())
+        return
+    from openvpp.report.economics import render_economics
+
+    render_economics(study, out_dir=out, console=console)
+
+
+@study_app.command("dynamics")
+def study_dynamics(
+    out: Path = OUT_DIR_OPTION,
+    json_out: bool = typer.Option(False, "--json", help="Print machine-readable results."),
+) -> None:
+    """Ten-year system-dynamics model of a rural VPP (seed 000 §6.2, Figs 11-12)."""
+    from openvpp.studies.chile_economics import run_dynamics_study
+
+    study = run_dynamics_study()
+    if json_out:
+        _econ_json(study.to_dict())
+        return
+    from openvpp.report.economics import render_dynamics
+
+    render_dynamics(study, out_dir=out, console=console)
+
+
+@study_app.command("finance")
+def study_finance(
+    convention: str = typer.Option("annuity_due", help="Discounting: annuity_due or end_of_year."),
+    out: Path = OUT_DIR_OPTION,
+    json_out: bool = typer.Option(False, "--json", help="Print machine-readable results."),
+) -> None:
+    """NPV, BCR and payback of the CSIRO export-limit cases (seed 001 Table 9)."""
+    from openvpp.errors import ValidationError
+    from openvpp.studies.csiro_finance import run_finance_study
+
+    if convention not in ("annuity_due", "end_of_year"):
+        raise ValidationError(f"--convention must be annuity_due or end_of_year (got {convention!r})")
+    study = run_finance_study(convention)  # type: ignore[arg-type]
+    if json_out:
+        _econ_json(study.to_dict())
+        return
+    from openvpp.report.economics import render_finance
+
+    render_finance(study, out_dir=out, console=console)
+
+
+@study_app.command("potential")
+def study_potential(
+    medium_share: float = typer.Option(None, help="Hosting share, medium density (default 0.21)."),
+    low_share: float = typer.Option(None, help="Hosting share, low density (default 0.25)."),
+    out: Path = OUT_DIR_OPTION,
+    json_out: bool = typer.Option(False, "--json", help="Print machine-readable results."),
+) -> None:
+    """National VPP potential in GW per resource (seed 000 §8, Fig. 22)."""
+    from openvpp.studies.chile_economics import run_potential_study
+
+    shares = {k: v for k, v in (("medium", medium_share), ("low", low_share)) if v is not None}
+    study = run_potential_study(hosting_share=shares or None)
+    if json_out:
+        _econ_json(study.to_dict())
+        return
+    from openvpp.report.economics import render_potential
+
+    render_potential(study, out_dir=out, console=console)
 
 
 def main() -> None:

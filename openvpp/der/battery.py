@@ -36,8 +36,12 @@ class BatteryParams(ParamTable):
     p_charge_max_kw: NDArray = param("kW", "maximum charging power", default=5.0, ge=0.0)
     p_discharge_max_kw: NDArray = param("kW", "maximum discharging power", default=5.0, ge=0.0)
     e_max_kwh: NDArray = param("kWh", "usable energy capacity", default=13.5, gt=0.0)
-    soc_min: NDArray = param("-", "lowest state of charge, fraction of e_max_kwh", default=0.0, ge=0.0, le=1.0)
-    soc_max: NDArray = param("-", "highest state of charge, fraction of e_max_kwh", default=1.0, ge=0.0, le=1.0)
+    soc_min: NDArray = param(
+        "-", "lowest state of charge, fraction of e_max_kwh", default=0.0, ge=0.0, le=1.0
+    )
+    soc_max: NDArray = param(
+        "-", "highest state of charge, fraction of e_max_kwh", default=1.0, ge=0.0, le=1.0
+    )
     eta_charge: NDArray = param("-", "one-way charging efficiency", default=ETA_ONE_WAY_95, gt=0.0, le=1.0)
     eta_discharge: NDArray = param(
         "-", "one-way discharging efficiency", default=ETA_ONE_WAY_95, gt=0.0, le=1.0
@@ -251,13 +255,11 @@ class Battery:
         return -q, q
 
     def _energy_power_limits(self, dt_h: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        pr = self.params
-        keep = (1.0 - pr.self_discharge_per_h) ** dt_h
-        e_decayed = self.e_kwh * keep
-        room = np.maximum(pr.e_upper_kwh - e_decayed, 0.0)
-        avail = np.maximum(e_decayed - pr.e_min_kwh, 0.0)
-        hi = np.minimum(pr.p_charge_max_kw, room / (pr.eta_charge * dt_h))
-        lo = -np.minimum(pr.p_discharge_max_kw, avail * pr.eta_discharge / dt_h)
+        """Power window from ratings, inverter kVA and the SoC window (same arithmetic as simulate)."""
+        c = _step_constants(self.params, dt_h)
+        e = self.e_kwh * c["keep"] if c["has_decay"] else self.e_kwh
+        hi = np.minimum(np.maximum(c["e_hi"] - e, 0.0) / c["eta_c_dt"], c["pc_max"])
+        lo = -np.minimum(np.maximum(e - c["e_lo"], 0.0) / c["dt_over_eta_d"], c["pd_max"])
         return lo, hi
 
     def simulate(
@@ -284,18 +286,14 @@ class Battery:
         n, n_steps = sp.shape
         qsp = None if q_setpoints_kvar is None else as_2d("q_setpoints_kvar", q_setpoints_kvar, n, n_steps)
         pr = self.params
-        keep = (1.0 - pr.self_discharge_per_h) ** dt_h
-        has_decay = bool(np.any(pr.self_discharge_per_h))
-        eta_c_dt = pr.eta_charge * dt_h
-        dt_over_eta_d = dt_h / pr.eta_discharge
-        e_hi, e_lo = pr.e_upper_kwh, pr.e_min_kwh
-        pc_max, pd_max = pr.p_charge_max_kw, pr.p_discharge_max_kw
+        c = _step_constants(pr, dt_h)
+        keep, has_decay = c["keep"], c["has_decay"]
+        eta_c_dt, dt_over_eta_d = c["eta_c_dt"], c["dt_over_eta_d"]
+        e_hi, e_lo = c["e_hi"], c["e_lo"]
+        pc_max, pd_max = c["pc_max"], c["pd_max"]
         ramp = pr.ramp_kw_per_min * dt_h * 60.0
         has_ramp = bool(np.any(np.isfinite(ramp)))
-        # inverter: |P| <= S as well
         s = pr.s_kva
-        pc_max = np.minimum(pc_max, s)
-        pd_max = np.minimum(pd_max, s)
         # outputs are time-major in memory and returned as (n_devices, n_steps) views
         p_tm = np.empty((n_steps, n))
         e_tm = np.empty((n_steps, n))
@@ -323,16 +321,43 @@ class Battery:
 _CHUNK = 8192
 
 
+def _step_constants(pr: BatteryParams, dt_h: float) -> dict:
+    """Per-device constants of one step, shared by :meth:`Battery.simulate` and :meth:`Battery.power_range`.
+
+    Both use exactly the same floating-point expressions, so that a set-point inside the range returned by
+    ``power_range`` is realised bit for bit by ``simulate``. The inverter rating caps |P| as well (P-Q circle
+    at Q = 0).
+    """
+    s = pr.s_kva
+    return {
+        "keep": (1.0 - pr.self_discharge_per_h) ** dt_h,
+        "has_decay": bool(np.any(pr.self_discharge_per_h)),
+        "eta_c_dt": pr.eta_charge * dt_h,
+        "dt_over_eta_d": dt_h / pr.eta_discharge,
+        "e_hi": pr.e_upper_kwh,
+        "e_lo": pr.e_min_kwh,
+        "pc_max": np.minimum(pr.p_charge_max_kw, s),
+        "pd_max": np.minimum(pr.p_discharge_max_kw, s),
+    }
+
+
 def _simulate_chunk(
     sp_t, e, p_prev, keep, has_decay, eta_c_dt, dt_over_eta_d, e_hi, e_lo, pc_max, pd_max, ramp, has_ramp
 ):
-    """Inner time loop of :meth:`Battery.simulate` on a time-major chunk ``sp_t`` (n_steps, n)."""
+    """Inner time loop of :meth:`Battery.simulate` on a time-major chunk ``sp_t`` (n_steps, n).
+
+    Every operation writes into a preallocated buffer (no temporaries inside the loop); the arithmetic is
+    the one of :meth:`Battery._energy_power_limits`.
+    """
     n_steps, n = sp_t.shape
     p_out = np.empty((n_steps, n))
     e_out = np.empty((n_steps, n))
     hi = np.empty(n)
     lo = np.empty(n)
     p = np.empty(n)
+    neg = np.empty(n)
+    r_lo = np.empty(n)
+    r_hi = np.empty(n)
     for t in range(n_steps):
         if has_decay:
             np.multiply(e, keep, out=e)
@@ -347,13 +372,21 @@ def _simulate_chunk(
         np.minimum(lo, pd_max, out=lo)
         np.negative(lo, out=lo)
         if has_ramp:
-            np.clip(sp_t[t], p_prev - ramp, p_prev + ramp, out=p)
+            np.subtract(p_prev, ramp, out=r_lo)
+            np.add(p_prev, ramp, out=r_hi)
+            np.clip(sp_t[t], r_lo, r_hi, out=p)
             np.maximum(p, lo, out=p)
         else:
             np.maximum(sp_t[t], lo, out=p)
         np.minimum(p, hi, out=p)
-        # energy update, eq. (9): charging scaled by eta_c, discharging divided by eta_d
-        e += np.where(p > 0.0, p * eta_c_dt, p * dt_over_eta_d)
+        # energy update, eq. (9): charging scaled by eta_c, discharging divided by eta_d; one of the two
+        # parts is exactly zero, so the sum equals the single-branch expression bit for bit
+        np.minimum(p, 0.0, out=neg)
+        np.subtract(p, neg, out=hi)  # charging part, >= 0 (hi is free now)
+        np.multiply(hi, eta_c_dt, out=hi)
+        np.multiply(neg, dt_over_eta_d, out=neg)
+        np.add(e, hi, out=e)
+        np.add(e, neg, out=e)
         p_out[t] = p
         e_out[t] = e
         p_prev = p_out[t]

@@ -1,1 +1,76 @@
-"""envelopes"""
+"""Network limits: the SAPN constraint engine, capacity metrics, hosting capacity and publishable envelopes.
+
+Seed 001 (CSIRO/SAPN) §2.2-§4. See docs/envelopes.md for the method and the adopted interpretation of the
+raw-limit equation.
+"""
+
+from openvpp.envelopes.daily import DayEnvelopes, simbench_day_envelopes, site_envelopes
+from openvpp.envelopes.engine import (
+    ALLOCATIONS,
+    DEFAULT_MARGIN,
+    DYNAMIC_CAP_KW,
+    STATIC_FLOOR_KW,
+    allocate_sites_kw,
+    mediated_kw,
+    mediated_limit_kw,
+    raw_limit_kw,
+    raw_per_site_kw,
+)
+from openvpp.envelopes.metrics import (
+    UNCONSTRAINED_PCT,
+    available_energy_kwh,
+    average_available_capacity_kw,
+    hosting_capacity_kw,
+    hosting_table,
+    released_energy_kwh,
+    vpp_average,
+    weighted_lower_quantiles,
+)
+from openvpp.envelopes.objects import LIMIT_FIELDS, EnvelopeSet, envelopes_from_limits
+from openvpp.envelopes.scenarios import (
+    ScenarioInputs,
+    ScenarioSet,
+    make_scenario_set,
+    season_of,
+    simbench_scenario_inputs,
+)
+from openvpp.envelopes.solar import LOCATIONS, solar_curve_kw, sun_times_h
+from openvpp.envelopes.sweep import ArraySource, SweepResult, SyntheticSource, run_sweep
+
+__all__ = [
+    "ALLOCATIONS",
+    "DEFAULT_MARGIN",
+    "DYNAMIC_CAP_KW",
+    "LIMIT_FIELDS",
+    "LOCATIONS",
+    "STATIC_FLOOR_KW",
+    "UNCONSTRAINED_PCT",
+    "ArraySource",
+    "DayEnvelopes",
+    "EnvelopeSet",
+    "ScenarioInputs",
+    "ScenarioSet",
+    "SweepResult",
+    "SyntheticSource",
+    "allocate_sites_kw",
+    "available_energy_kwh",
+    "average_available_capacity_kw",
+    "envelopes_from_limits",
+    "hosting_capacity_kw",
+    "hosting_table",
+    "make_scenario_set",
+    "mediated_kw",
+    "mediated_limit_kw",
+    "raw_limit_kw",
+    "raw_per_site_kw",
+    "released_energy_kwh",
+    "run_sweep",
+    "season_of",
+    "simbench_day_envelopes",
+    "simbench_scenario_inputs",
+    "site_envelopes",
+    "solar_curve_kw",
+    "sun_times_h",
+    "vpp_average",
+    "weighted_lower_quantiles",
+]

@@ -75,6 +75,8 @@ class Network:
     trafo_z0_pu : complex, optional
         Zero-sequence impedance seen from the LV side, own base; ``None`` means equal to ``trafo_z_pu``
         (Dyn transformer with grounded LV neutral). [pu]
+    line_length_km : numpy.ndarray, shape (n_line,), optional
+        Line lengths (informative; impedances are already whole-length). [km]
     """
 
     name: str
@@ -93,6 +95,7 @@ class Network:
     line_names: NDArray | None = None
     y_shunt_s: NDArray | None = None
     trafo_z0_pu: complex | None = None
+    line_length_km: NDArray | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -105,6 +108,8 @@ class Network:
             set_(self, "line_names", np.array([f"line_{k}" for k in range(len(self.line_from))]))
         else:
             set_(self, "line_names", np.asarray(self.line_names).astype(str))
+        if self.line_length_km is not None:
+            set_(self, "line_length_km", np.asarray(self.line_length_km, dtype=float))
         if self.y_shunt_s is not None:
             set_(self, "y_shunt_s", np.asarray(self.y_shunt_s, dtype=complex))
         sites = pd.DataFrame(self.sites).reset_index(drop=True).copy()
@@ -130,14 +135,21 @@ class Network:
         if not (np.isfinite(self.v_base_v) and self.v_base_v > 0):
             raise ValidationError(f"network.v_base_v must be a positive voltage in V (got {self.v_base_v!r})")
         if not 0 <= int(self.source_bus) < nb:
-            raise ValidationError(f"network.source_bus must be a bus index in [0, {nb}) (got {self.source_bus})")
-        for nm, arr in (("line_to", self.line_to), ("i_max_a", self.i_max_a), ("line_names", self.line_names)):
+            raise ValidationError(
+                f"network.source_bus must be a bus index in [0, {nb}) (got {self.source_bus})"
+            )
+        per_line = (("line_to", self.line_to), ("i_max_a", self.i_max_a), ("line_names", self.line_names))
+        for nm, arr in per_line:
             if arr.shape != (nl,):
-                raise ValidationError(f"network.{nm} must have shape ({nl},) like line_from (got {arr.shape})")
+                raise ValidationError(
+                    f"network.{nm} must have shape ({nl},) like line_from (got {arr.shape})"
+                )
         if self.z_ohm.shape != (nl, 3, 3):
             raise ValidationError(f"network.z_ohm must have shape ({nl}, 3, 3) (got {self.z_ohm.shape})")
         if self.y_shunt_s is not None and self.y_shunt_s.shape != (nl, 3, 3):
-            raise ValidationError(f"network.y_shunt_s must have shape ({nl}, 3, 3) (got {self.y_shunt_s.shape})")
+            raise ValidationError(
+                f"network.y_shunt_s must have shape ({nl}, 3, 3) (got {self.y_shunt_s.shape})"
+            )
         for nm, arr in (("line_from", self.line_from), ("line_to", self.line_to)):
             bad = np.flatnonzero((arr < 0) | (arr >= nb))
             if bad.size:
@@ -150,7 +162,8 @@ class Network:
         bad = np.flatnonzero(~(self.i_max_a > 0))
         if bad.size:
             raise ValidationError(
-                f"network.i_max_a must be > 0 A (got {self.i_max_a[bad[0]]} for line {self.line_names[bad[0]]!r})"
+                f"network.i_max_a must be > 0 A (got {self.i_max_a[bad[0]]} for line "
+                f"{self.line_names[bad[0]]!r})"
             )
         if not (np.isfinite(self.trafo_sn_kva) and self.trafo_sn_kva > 0):
             raise ValidationError(f"network.trafo_sn_kva must be > 0 kVA (got {self.trafo_sn_kva!r})")
@@ -321,5 +334,4 @@ class Network:
             "v_base_v": float(self.v_base_v),
             "trafo_sn_kva": float(self.trafo_sn_kva),
             "trafo_vector_group": self.trafo_vector_group,
-            "total_line_length_hint": None,
         }

@@ -1,0 +1,307 @@
+"""Flexibility of a whole :class:`~openvpp.fleet.Fleet` at one time, per CCP, with P10 / P50 / P90 sets.
+
+:func:`fleet_flexibility` builds each device class of the fleet into its device model at the fleet's initial
+state, turns it into metrics with the adapters of :mod:`openvpp.flex.adapters`, and aggregates per common
+connection point (the sites' ``ccp`` column) and for the VPP (seed 003 §3.2 steps one and two).
+
+Probabilistic sets (seed 003 §3.2: "volumes with a probability of occurrence"). PV is the only variable
+resource of a household fleet. Its P50 is the available output at the chosen time: the fleet's ``pv_pu``
+profile times the rating when the fleet carries profiles (SimBench), otherwise the clear-sky output of
+:func:`openvpp.der.pv.pv_ac_power`. P10 and P90 follow from a normal forecast error with standard deviation
+``pv_error_sd`` times P50 (default 0.15, a typical hour-ahead normalised error; an assumption, stated in
+docs/flexibility.md), capped at the rating and floored at zero. Names follow the statistical convention of
+:mod:`openvpp.der.generator` (P10 is the 10 % quantile, so P10 <= P50 <= P90) - the reverse of seed 003
+Table 1's naming, which counts probability of exceedance.
+
+Classes without a state source are skipped and listed in ``notes`` (e.g. flexible loads without a baseline
+profile, variable generators without a forecast).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from openvpp.errors import ValidationError
+from openvpp.flex import adapters
+from openvpp.flex.aggregate import AggregateFlexibility, aggregate
+from openvpp.flex.metrics import FlexMetrics, concat_metrics
+
+#: z-score of the 90 % quantile of a standard normal distribution
+Z90 = 1.2815515655446004
+QUANTILE_Z = {"P10": -Z90, "P50": 0.0, "P90": Z90}
+
+
+@dataclasses.dataclass(frozen=True)
+class FleetFlexibility:
+    """Result of :func:`fleet_flexibility`.
+
+    Attributes
+    ----------
+    fleet_name : str
+    time : pandas.Timestamp
+        Start of the period assessed.
+    horizon_h, dt_h : float
+        Energy horizon and step of the power range. [h]
+    aggregates : dict of str -> AggregateFlexibility
+        Per quantile ("P10", "P50", "P90").
+    metrics : dict of str -> FlexMetrics
+        Device metrics per quantile.
+    device_counts : dict of str -> int
+        Devices assessed per class.
+    notes : list of str
+        Classes skipped and assumptions used.
+    strip : (labels, lo, hi) or None
+        P50 VPP pi range at each hour of the day of ``time``. [MW]
+    max_rows : int
+        CCP rows shown by the renderer.
+    """
+
+    fleet_name: str
+    time: pd.Timestamp
+    horizon_h: float
+    dt_h: float
+    aggregates: dict[str, AggregateFlexibility]
+    metrics: dict[str, FlexMetrics]
+    device_counts: dict[str, int]
+    notes: list[str]
+    strip: tuple[list[str], NDArray[np.float64], NDArray[np.float64]] | None = None
+    max_rows: int = 20
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary."""
+        return {
+            "fleet": self.fleet_name,
+            "time": self.time.isoformat(),
+            "horizon_h": self.horizon_h,
+            "dt_h": self.dt_h,
+            "device_counts": self.device_counts,
+            "notes": self.notes,
+            "quantiles": {q: a.to_dict() for q, a in self.aggregates.items()},
+        }
+
+
+def _time(fleet: Any, time: Any) -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(time)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"time {time!r} is not a date-time; use e.g. '2016-06-15 19:00'") from exc
+    tz = None
+    if fleet.profiles is not None:
+        tz = fleet.profiles.index.tz
+    if ts.tzinfo is None:
+        ts = ts.tz_localize(tz or "UTC")
+    return ts
+
+
+def _device_ccp(fleet: Any, cls_name: str) -> NDArray[np.int64]:
+    codes, _ = fleet.codes("ccp")
+    return codes[fleet.site_positions(cls_name)]
+
+
+def _pv_available(
+    fleet: Any, start: pd.Timestamp, n_steps: int, dt_h: float
+) -> tuple[NDArray[np.float64], str]:
+    """Available PV output (n_pv, n_steps) from the fleet's profiles, or clear sky. [kW]"""
+    params = fleet.der("pv")
+    prof = fleet.profiles
+    if prof is not None and "pv_pu" in prof:
+        idx = prof.index
+        pos = idx.get_indexer([start])[0]
+        if pos < 0:
+            raise ValidationError(
+                f"time {start} is not on the fleet's profile axis ({idx[0]} .. {idx[-1]}, step {idx.freq}); "
+                "pick a stamp of that axis"
+            )
+        step_h = prof.dt_h
+        k = max(1, round(dt_h / step_h))
+        need = n_steps * k
+        if pos + need > len(idx):
+            raise ValidationError(f"the horizon from {start} runs past the end of the fleet's profiles")
+        pu = prof["pv_pu"][:, pos : pos + need].reshape(params.n, n_steps, k).mean(axis=2)
+        rating = getattr(params, "p_ac_kw", params.p_dc_kwp)
+        return np.maximum(pu, 0.0) * np.asarray(rating)[:, None], "PV P50 from the fleet's pv_pu profile"
+    from openvpp.der.pv import pv_ac_power
+
+    index = pd.date_range(start, periods=n_steps, freq=pd.Timedelta(hours=dt_h))
+    return pv_ac_power(params, index), "PV P50 = clear-sky output (pvlib), the fleet has no PV profile"
+
+
+def fleet_flexibility(
+    fleet: Any,
+    time: Any,
+    *,
+    horizon_h: float = 1.0,
+    dt_h: float = 0.25,
+    quantiles: tuple[str, ...] = ("P10", "P50", "P90"),
+    pv_error_sd: float = 0.15,
+    t_out_c: float = 10.0,
+    pq_directions: int = 0,
+    strip: bool = False,
+) -> FleetFlexibility:
+    """Aggregate flexibility of a fleet per CCP and for the VPP at ``time`` (seed 003 §3.2 steps 1-2).
+
+    Parameters
+    ----------
+    fleet : openvpp.fleet.Fleet
+        Columnar fleet (e.g. :func:`openvpp.fleet.from_simbench` or :func:`openvpp.fleet.synthetic`).
+    time : str or pandas.Timestamp
+        Start of the assessed period; a naive value is read in the profiles' time zone (UTC without
+        profiles).
+    horizon_h : float
+        Horizon of the energy metric, a whole number of steps. [h]
+    dt_h : float
+        Step over which the power range pi is reachable. [h]
+    quantiles : tuple of str
+        Among "P10", "P50", "P90".
+    pv_error_sd : float
+        Standard deviation of the PV forecast error as a fraction of P50 (>= 0). [-]
+    t_out_c : float
+        Outdoor temperature for heat pumps. [degC]
+    pq_directions : int
+        Directions of the per-CCP P-Q regions (0: none).
+    strip : bool
+        Also compute the P50 VPP pi range at each hour of the day (for the time-strip figure).
+
+    Returns
+    -------
+    FleetFlexibility
+    """
+    bad = [q for q in quantiles if q not in QUANTILE_Z]
+    if bad or not quantiles:
+        raise ValidationError(f"quantiles must be among {list(QUANTILE_Z)} (got {list(quantiles)})")
+    if not np.isfinite(pv_error_sd) or pv_error_sd < 0:
+        raise ValidationError(f"pv_error_sd must be >= 0 (got {pv_error_sd!r})")
+    start = _time(fleet, time)
+    _, labels = fleet.codes("ccp")
+    names = {i: str(v) for i, v in enumerate(labels)}
+    fixed, counts, notes, pv_avail = _fixed_metrics(fleet, start, horizon_h, dt_h, t_out_c)
+    metrics: dict[str, FlexMetrics] = {}
+    aggs: dict[str, AggregateFlexibility] = {}
+    for q in quantiles:
+        parts = list(fixed)
+        if pv_avail is not None:
+            parts.append(_pv_metrics(fleet, pv_avail, q, pv_error_sd, dt_h, horizon_h))
+        if not parts:
+            raise ValidationError(f"fleet '{fleet.name}' has no device whose flexibility can be assessed")
+        m = concat_metrics(parts)
+        metrics[q] = m
+        aggs[q] = aggregate(m, ccp_names=names, label=q, pq_directions=pq_directions)
+    if pv_avail is not None:
+        counts["pv"] = fleet.der("pv").n
+    strip_data = _strip(fleet, start, horizon_h, dt_h, t_out_c, pv_error_sd) if strip else None
+    return FleetFlexibility(
+        fleet_name=fleet.name,
+        time=start,
+        horizon_h=horizon_h,
+        dt_h=dt_h,
+        aggregates=aggs,
+        metrics=metrics,
+        device_counts=counts,
+        notes=notes,
+        strip=strip_data,
+    )
+
+
+def _fixed_metrics(
+    fleet: Any, start: pd.Timestamp, horizon_h: float, dt_h: float, t_out_c: float
+) -> tuple[list[FlexMetrics], dict[str, int], list[str], NDArray[np.float64] | None]:
+    """Metrics of the classes that do not depend on the forecast quantile, and the PV availability."""
+    parts: list[FlexMetrics] = []
+    counts: dict[str, int] = {}
+    notes: list[str] = []
+    pv_avail = None
+    n_h = round(horizon_h / dt_h)
+    for cls_name in fleet.classes:
+        table = fleet.der(cls_name)
+        if table.n == 0:
+            continue
+        ccp = _device_ccp(fleet, cls_name)
+        if cls_name == "battery":
+            from openvpp.der.battery import Battery
+
+            parts.append(adapters.metrics_from_battery(Battery(table), dt_h, horizon_h, ccp=ccp))
+        elif cls_name == "pv":
+            pv_avail, note = _pv_available(fleet, start, n_h, dt_h)
+            notes.append(note)
+            continue
+        elif cls_name == "heatpump":
+            from openvpp.der.heatpump import HeatPump
+
+            parts.append(adapters.metrics_from_heatpump(HeatPump(table), dt_h, horizon_h, t_out_c, ccp=ccp))
+            notes.append(f"heat pumps at their initial indoor temperature, outdoor {t_out_c:g} °C")
+        elif cls_name == "waterheater":
+            from openvpp.der.waterheater import WaterHeater
+
+            parts.append(adapters.metrics_from_waterheater(WaterHeater(table), dt_h, horizon_h, ccp=ccp))
+        elif cls_name == "generator":
+            from openvpp.der.generator import DispatchableGenerator
+
+            parts.append(
+                adapters.metrics_from_dispatchable_generator(
+                    DispatchableGenerator(table), dt_h, horizon_h, ccp=ccp
+                )
+            )
+        else:
+            notes.append(f"{table.n} {cls_name} device(s) skipped: no flexibility adapter or state source")
+            continue
+        counts[cls_name] = table.n
+    return parts, counts, notes, pv_avail
+
+
+def _pv_metrics(
+    fleet: Any, avail_p50: NDArray[np.float64], quantile: str, sd: float, dt_h: float, horizon_h: float
+) -> FlexMetrics:
+    from openvpp.der.pv import PV
+
+    params = fleet.der("pv")
+    rating = np.asarray(params.p_ac_kw)[:, None]
+    avail = np.clip(avail_p50 * (1.0 + QUANTILE_Z[quantile] * sd), 0.0, rating)
+    return adapters.metrics_from_pv(PV(params, avail), dt_h, horizon_h, ccp=_device_ccp(fleet, "pv"))
+
+
+def _strip(
+    fleet: Any, start: pd.Timestamp, horizon_h: float, dt_h: float, t_out_c: float, sd: float
+) -> tuple[list[str], NDArray[np.float64], NDArray[np.float64]]:
+    day = start.normalize()
+    labels, lo, hi = [], [], []
+    for h in range(24):
+        t = day + pd.Timedelta(hours=h)
+        try:
+            res = fleet_flexibility(
+                fleet, t, horizon_h=horizon_h, dt_h=dt_h, quantiles=("P50",), pv_error_sd=sd, t_out_c=t_out_c
+            )
+        except ValidationError:
+            continue  # off the profile axis
+        a = res.aggregates["P50"]
+        labels.append(f"{h:02d}")
+        lo.append(a.vpp_lo["pi"])
+        hi.append(a.vpp_hi["pi"])
+    return labels, np.array(lo), np.array(hi)
+
+
+def build_fleet(spec: str, seed: int = 0) -> Any:
+    """A fleet from a short spec: ``"simbench:<grid code>"`` or ``"synthetic:<n sites>"``.
+
+    The synthetic mix is :data:`openvpp.fleet.DEFAULT_MIX` restricted to PV, batteries and heat pumps (EV
+    sessions are defined on a time axis that a synthetic fleet without profiles does not have).
+    """
+    from openvpp import fleet as fl
+
+    kind, _, arg = str(spec).partition(":")
+    if kind == "simbench":
+        return fl.from_simbench(arg or "1-LV-rural1--2-sw", seed=seed)
+    if kind == "synthetic":
+        try:
+            n = int(arg or 1000)
+        except ValueError:
+            raise ValidationError(f"synthetic fleet size must be a whole number (got {arg!r})") from None
+        # classes whose state fleet_flexibility can set up without profiles (EV sessions need a time axis)
+        usable = set(fl.available_der_classes()) & {"pv", "battery", "heatpump", "waterheater"}
+        mix = {k: v for k, v in fl.DEFAULT_MIX.items() if k in usable}
+        return fl.synthetic(n, mix=mix, seed=seed)
+    raise ValidationError(f"--fleet must be 'simbench:<grid code>' or 'synthetic:<n sites>' (got {spec!r})")

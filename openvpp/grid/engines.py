@@ -1,0 +1,363 @@
+"""Independent unbalanced power-flow engines, for validation and benchmarks.
+
+Each engine builds its own model from a :class:`~openvpp.grid.network.Network` and solves it with its
+own code:
+
+* :func:`run_pandapower` — pandapower ``runpp_3ph`` (sequence-domain Newton-Raphson), one call per step;
+* :func:`run_opendss` — OpenDSS through ``opendssdirect`` (nodal current injection), one solve per step;
+* :func:`run_pgm` — power-grid-model asymmetric Newton-Raphson, all steps in one batch call.
+
+The engines return node voltages; line and transformer currents are then computed from those voltages
+with the network's line impedances (linear and exact for series lines), so every engine returns the same
+:class:`~openvpp.grid.powerflow.PowerFlowResult`.
+
+Modelling differences (the source of the residuals between engines, see docs/grid.md):
+
+* OpenDSS models the Dyn transformer with one leakage impedance for all sequences (``z0 = z1``) and
+  its MV source behind a (very large) short-circuit level;
+* pandapower builds the Dyn zero sequence from ``vk0_percent`` with a T model whose magnetising branch is
+  set by ``mag0_percent`` and ``si0_hv_partial``; :func:`to_pandapower` sets them so that the zero-sequence
+  impedance equals ``network.trafo_z0_pu``;
+* power-grid-model uses one leakage impedance for all sequences and its source's short-circuit power
+  ``sk``; lines are given as sequence impedances (``r1, x1, r0, x0``), so only symmetric line matrices
+  are accepted by the pandapower and power-grid-model builders.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from openvpp.errors import InfeasibleError, ValidationError
+from openvpp.grid.loaders import phase_to_sequence
+from openvpp.grid.network import Network
+from openvpp.grid.powerflow import PowerFlowResult, bus_phase_power_va, matvec3
+
+#: nominal voltage given to the (fictitious) MV side of the transformer in the engine models [kV]
+MV_KV = 20.0
+
+
+def _sequence_lines(network: Network) -> tuple[NDArray[np.complex128], NDArray[np.complex128]]:
+    z012 = phase_to_sequence(network.z_ohm)
+    off = z012.copy()
+    off[:, [0, 1, 2], [0, 1, 2]] = 0
+    scale = np.abs(z012).max()
+    asym = np.abs(z012[:, 1, 1] - z012[:, 2, 2]).max()
+    if np.abs(off).max() > 1e-9 * max(scale, 1e-12) or asym > 1e-9 * scale:
+        raise ValidationError(
+            "this engine takes lines as sequence impedances; network.z_ohm must be symmetric "
+            "(Zabc = A diag(z0, z1, z1) A^-1)"
+        )
+    return z012[:, 0, 0], z012[:, 1, 1]
+
+
+def _result_from_voltages(
+    network: Network,
+    v_pu: NDArray[np.complex128],
+    s_va: NDArray[np.complex128],
+    engine: str,
+    iterations: int = 0,
+) -> PowerFlowResult:
+    """Complete a result from bus voltages (n_bus, 3, T): line currents, transformer current and power."""
+    vb = network.v_base_v
+    v = v_pu * vb
+    i_line = matvec3(np.linalg.inv(network.z_ohm), v[network.line_from] - v[network.line_to])
+    src = network.source_bus
+    s_src = s_va.reshape(network.n_bus, 3, -1)[src]
+    i_tr = np.conj(s_src / v[src])
+    out = network.line_from == src
+    inc = network.line_to == src
+    i_tr = i_tr + i_line[out].sum(axis=0) - i_line[inc].sum(axis=0)
+    s_tr = v[src] * np.conj(i_tr) / 1000.0
+    return PowerFlowResult(
+        network=network,
+        v_complex_pu=v_pu,
+        i_line_complex_a=i_line,
+        trafo_i_complex_a=i_tr,
+        trafo_s_kva=s_tr,
+        iterations=iterations,
+        engine=engine,
+    )
+
+
+def _bus_phase_loads(network: Network, p_kw: ArrayLike, q_kvar: ArrayLike | None) -> NDArray[np.complex128]:
+    s = bus_phase_power_va(network, p_kw, q_kvar)
+    return s
+
+
+# ---------------------------------------------------------------------------------------------- pandapower
+def to_pandapower(network: Network) -> Any:
+    """A pandapower net equivalent to ``network`` for ``runpp_3ph`` (one asymmetric load per loaded bus).
+
+    The MV side is an external grid of very high short-circuit power at ``MV_KV``; lines are given per km
+    with a length of 1 km; loads are wye, constant power.
+    """
+    import pandapower as pp
+
+    z0, z1 = _sequence_lines(network)
+    net = pp.create_empty_network(name=network.name, sn_mva=1.0)
+    kv_lv = network.v_base_v * np.sqrt(3.0) / 1000.0
+    hv = pp.create_bus(net, vn_kv=MV_KV, name="mv")
+    buses = pp.create_buses(net, network.n_bus, vn_kv=kv_lv, name=network.bus_names.tolist())
+    pp.create_ext_grid(
+        net, hv, vm_pu=network.v_source_pu, s_sc_max_mva=1e8, s_sc_min_mva=1e8, rx_max=0.1, rx_min=0.1,
+        r0x0_max=0.1, x0x_max=1.0, r0x0_min=0.1, x0x_min=1.0,
+    )
+    zt = complex(network.trafo_z_pu)
+    zt0 = complex(network.trafo_z0_pu if network.trafo_z0_pu is not None else zt)
+    pp.create_transformer_from_parameters(
+        net, hv, buses[network.source_bus], sn_mva=network.trafo_sn_kva / 1000.0, vn_hv_kv=MV_KV,
+        vn_lv_kv=kv_lv, vkr_percent=zt.real * 100, vk_percent=abs(zt) * 100, pfe_kw=0.0, i0_percent=0.0,
+        vector_group="Dyn", vk0_percent=abs(zt0) * 100, vkr0_percent=zt0.real * 100, mag0_percent=1e9,
+        mag0_rx=0.0, si0_hv_partial=0.9, shift_degree=0.0,
+    )
+    pp.create_lines_from_parameters(
+        net, buses[network.line_from], buses[network.line_to], length_km=1.0, r_ohm_per_km=z1.real,
+        x_ohm_per_km=z1.imag, c_nf_per_km=0.0, max_i_ka=network.i_max_a / 1000.0, r0_ohm_per_km=z0.real,
+        x0_ohm_per_km=z0.imag, c0_nf_per_km=0.0, name=network.line_names.tolist(),
+    )
+    loaded = np.unique(network.sites["bus"].to_numpy())
+    for b in loaded:
+        pp.create_asymmetric_load(net, buses[b], name=f"load_{network.bus_names[b]}")
+    net["_openvpp_loaded_buses"] = loaded
+    return net
+
+
+def run_pandapower(network: Network, p_kw: ArrayLike, q_kvar: ArrayLike | None = None,
+                   pp_net: Any | None = None, tolerance_mva: float = 1e-10) -> PowerFlowResult:
+    """Unbalanced power flow with pandapower ``runpp_3ph``, one call per time step (see module docstring).
+
+    Parameters
+    ----------
+    network : Network
+    p_kw, q_kvar : array_like, shape (n_site,), (n_site, T) or (n_site, 3, T)
+        Power drawn by each site (load convention). [kW, kvar]
+    pp_net : pandapowerNet, optional
+        A net built by :func:`to_pandapower` (reuse it across calls to save the build time).
+    tolerance_mva : float
+        Newton-Raphson mismatch tolerance. [MVA]
+    """
+    import pandapower as pp
+
+    s = _bus_phase_loads(network, p_kw, q_kvar)
+    net = pp_net if pp_net is not None else to_pandapower(network)
+    loaded = net["_openvpp_loaded_buses"]
+    sb = s.reshape(network.n_bus, 3, -1)[loaded] / 1e6  # MVA
+    t_steps = s.shape[1]
+    v = np.empty((network.n_bus, 3, t_steps), dtype=complex)
+    lv_idx = net.bus.index[1:].to_numpy()
+    al = net.asymmetric_load
+    for t in range(t_steps):
+        al["p_a_mw"], al["p_b_mw"], al["p_c_mw"] = sb[:, 0, t].real, sb[:, 1, t].real, sb[:, 2, t].real
+        al["q_a_mvar"], al["q_b_mvar"], al["q_c_mvar"] = sb[:, 0, t].imag, sb[:, 1, t].imag, sb[:, 2, t].imag
+        try:
+            pp.runpp_3ph(net, tolerance_mva=tolerance_mva, max_iteration=100)
+        except Exception as exc:  # pandapower raises its own LoadflowNotConverged
+            raise InfeasibleError(f"pandapower runpp_3ph did not converge at step {t}: {exc}") from exc
+        r = net.res_bus_3ph.loc[lv_idx]
+        for k, ph in enumerate("abc"):
+            ang = np.deg2rad(r[f"va_{ph}_degree"].to_numpy())
+            v[:, k, t] = r[f"vm_{ph}_pu"].to_numpy() * np.exp(1j * ang)
+    return _result_from_voltages(network, v, s, "pandapower")
+
+
+# ---------------------------------------------------------------------------------------------- opendss
+def to_opendss(network: Network) -> list[str]:
+    """OpenDSS commands building ``network`` (buses ``b<index>``, loads ``s<site index>``)."""
+    kv_lv = network.v_base_v * np.sqrt(3.0) / 1000.0
+    zt = complex(network.trafo_z_pu)
+    cmds = [
+        "clear",
+        f"new circuit.openvpp basekv={MV_KV} pu={network.v_source_pu:.12g} phases=3 bus1=sourcebus "
+        "mvasc3=1e8 mvasc1=1e8",
+        f"new transformer.mvlv phases=3 windings=2 buses=[sourcebus, b{network.source_bus}] "
+        f"conns=[delta, wye] kvs=[{MV_KV}, {kv_lv:.12g}] kvas=[{network.trafo_sn_kva:.12g}, "
+        f"{network.trafo_sn_kva:.12g}] %rs=[{zt.real * 50:.12g}, {zt.real * 50:.12g}] "
+        f"xhl={zt.imag * 100:.12g} %noloadloss=0 %imag=0",
+    ]
+    for k in range(network.n_line):
+        z = network.z_ohm[k]
+        rm = " | ".join(" ".join(f"{z[i, j].real:.15g}" for j in range(i + 1)) for i in range(3))
+        xm = " | ".join(" ".join(f"{z[i, j].imag:.15g}" for j in range(i + 1)) for i in range(3))
+        cmds.append(
+            f"new line.l{k} bus1=b{network.line_from[k]}.1.2.3 bus2=b{network.line_to[k]}.1.2.3 phases=3 "
+            f"length=1 units=none rmatrix=({rm}) xmatrix=({xm}) cmatrix=(0 | 0 0 | 0 0 0) "
+            f"normamps={network.i_max_a[k]:.12g}"
+        )
+    vln = network.v_base_v / 1000.0
+    for i, (bus, ph) in enumerate(zip(network.sites["bus"], network.sites["phase"], strict=True)):
+        if ph == "abc":
+            cmds.append(f"new load.s{i} bus1=b{bus}.1.2.3 phases=3 kv={kv_lv:.12g} kw=0 kvar=0 model=1 "
+                        "conn=wye vminpu=0.3 vmaxpu=3")
+        else:
+            node = "abc".index(ph) + 1
+            cmds.append(f"new load.s{i} bus1=b{bus}.{node} phases=1 kv={vln:.12g} kw=0 kvar=0 model=1 "
+                        "conn=wye vminpu=0.3 vmaxpu=3")
+    cmds += [
+        f"set voltagebases=[{MV_KV}, {kv_lv:.12g}]",
+        "calcvoltagebases",
+        "set mode=snapshot maxiterations=100 tolerance=1e-9",
+    ]
+    return cmds
+
+
+class OpenDSSEngine:
+    """A compiled OpenDSS model of a network, solved step by step (see :func:`run_opendss`)."""
+
+    def __init__(self, network: Network):
+        import opendssdirect as dss
+
+        self.network = network
+        self._dss = dss
+        for c in to_opendss(network):
+            dss.Text.Command(c)
+        names = [n.lower() for n in dss.Circuit.AllNodeNames()]
+        pos = {n: i for i, n in enumerate(names)}
+        idx = np.empty((network.n_bus, 3), dtype=np.int64)
+        for b in range(network.n_bus):
+            for k in range(3):
+                idx[b, k] = pos[f"b{b}.{k + 1}"]
+        self._node_idx = idx
+        self._loads = [f"s{i}" for i in range(network.n_site)]
+
+    def run(self, p_kw: ArrayLike, q_kvar: ArrayLike | None = None) -> PowerFlowResult:
+        """Solve every step (loads updated through the Loads interface, one snapshot solve per step)."""
+        dss = self._dss
+        net = self.network
+        p = np.asarray(p_kw, dtype=float)
+        q = np.zeros_like(p) if q_kvar is None else np.asarray(q_kvar, dtype=float)
+        if p.ndim == 1:
+            p, q = p[:, None], q[:, None]
+        if p.ndim != 2:
+            raise ValidationError("the OpenDSS engine takes p_kw of shape (n_site,) or (n_site, T)")
+        s = _bus_phase_loads(net, p, q)
+        t_steps = p.shape[1]
+        v = np.empty((net.n_bus, 3, t_steps), dtype=complex)
+        loads = dss.Loads
+        for t in range(t_steps):
+            for i, name in enumerate(self._loads):
+                loads.Name(name)
+                loads.kW(float(p[i, t]))
+                loads.kvar(float(q[i, t]))
+            dss.Solution.Solve()
+            if not dss.Solution.Converged():
+                raise InfeasibleError(f"OpenDSS did not converge at step {t}")
+            raw = np.asarray(dss.Circuit.AllBusVolts())
+            vc = raw[0::2] + 1j * raw[1::2]
+            v[:, :, t] = vc[self._node_idx]
+        return _result_from_voltages(net, v / net.v_base_v, s, "opendss")
+
+
+def run_opendss(network: Network, p_kw: ArrayLike, q_kvar: ArrayLike | None = None) -> PowerFlowResult:
+    """Unbalanced power flow with OpenDSS, one snapshot solve per step (see module docstring)."""
+    return OpenDSSEngine(network).run(p_kw, q_kvar)
+
+
+# ---------------------------------------------------------------------------------------------- pgm
+class PGMEngine:
+    """A power-grid-model model of a network, solved for all steps in one asymmetric batch call."""
+
+    def __init__(self, network: Network):
+        from power_grid_model import (
+            ComponentType,
+            DatasetType,
+            LoadGenType,
+            PowerGridModel,
+            WindingType,
+            initialize_array,
+        )
+
+        self.network = network
+        z0, z1 = _sequence_lines(network)
+        nb, nl = network.n_bus, network.n_line
+        kv_lv = network.v_base_v * np.sqrt(3.0)
+        node = initialize_array(DatasetType.input, ComponentType.node, nb + 1)
+        node["id"] = np.arange(nb + 1)
+        node["u_rated"] = np.r_[np.full(nb, kv_lv), MV_KV * 1000.0]
+        mv = nb
+        line = initialize_array(DatasetType.input, ComponentType.line, nl)
+        base = nb + 1
+        line["id"] = base + np.arange(nl)
+        line["from_node"], line["to_node"] = network.line_from, network.line_to
+        line["from_status"], line["to_status"] = 1, 1
+        line["r1"], line["x1"], line["c1"], line["tan1"] = z1.real, z1.imag, 0.0, 0.0
+        line["r0"], line["x0"], line["c0"], line["tan0"] = z0.real, z0.imag, 0.0, 0.0
+        line["i_n"] = network.i_max_a
+        tr = initialize_array(DatasetType.input, ComponentType.transformer, 1)
+        zt = complex(network.trafo_z_pu)
+        sn = network.trafo_sn_kva * 1000.0
+        tr["id"] = base + nl
+        tr["from_node"], tr["to_node"] = mv, network.source_bus
+        tr["from_status"], tr["to_status"] = 1, 1
+        tr["u1"], tr["u2"], tr["sn"] = MV_KV * 1000.0, kv_lv, sn
+        tr["uk"], tr["pk"], tr["i0"], tr["p0"] = abs(zt), zt.real * sn, 0.0, 0.0
+        tr["winding_from"], tr["winding_to"], tr["clock"] = WindingType.delta, WindingType.wye_n, 1
+        for field in ("tap_side", "tap_pos", "tap_min", "tap_max", "tap_nom", "tap_size"):
+            tr[field] = 0
+        src = initialize_array(DatasetType.input, ComponentType.source, 1)
+        src["id"], src["node"], src["status"] = base + nl + 1, mv, 1
+        src["u_ref"], src["sk"], src["rx_ratio"], src["z01_ratio"] = network.v_source_pu, 1e15, 0.1, 1.0
+        ns = network.n_site
+        load = initialize_array(DatasetType.input, ComponentType.asym_load, ns)
+        self._load_ids = base + nl + 2 + np.arange(ns)
+        load["id"] = self._load_ids
+        load["node"] = network.sites["bus"].to_numpy()
+        load["status"] = 1
+        load["type"] = LoadGenType.const_power
+        load["p_specified"], load["q_specified"] = 0.0, 0.0
+        self._ct = ComponentType
+        self._model = PowerGridModel(
+            {
+                ComponentType.node: node,
+                ComponentType.line: line,
+                ComponentType.transformer: tr,
+                ComponentType.source: src,
+                ComponentType.asym_load: load,
+            }
+        )
+        self._init = initialize_array
+
+    def run(self, p_kw: ArrayLike, q_kvar: ArrayLike | None = None, threading: int = -1) -> PowerFlowResult:
+        """Solve every step in one batch (``threading``: power-grid-model's thread setting, -1 = serial)."""
+        from power_grid_model import CalculationMethod, DatasetType
+
+        net = self.network
+        s = _bus_phase_loads(net, p_kw, q_kvar)
+        p = np.asarray(p_kw, dtype=float)
+        q = np.zeros_like(p) if q_kvar is None else np.asarray(q_kvar, dtype=float)
+        if p.ndim == 1:
+            p, q = p[:, None], q[:, None]
+        if p.ndim == 2:  # distribute to phases like bus_phase_power_va
+            ph = net.sites["phase"].to_numpy()
+            w = np.zeros((net.n_site, 3))
+            for k, letter in enumerate("abc"):
+                w[ph == letter, k] = 1.0
+            w[ph == "abc"] = 1.0 / 3.0
+            p3, q3 = w[:, :, None] * p[:, None, :], w[:, :, None] * q[:, None, :]
+        else:
+            p3, q3 = p, q
+        t_steps = p3.shape[2]
+        upd = self._init(DatasetType.update, self._ct.asym_load, (t_steps, net.n_site))
+        upd["id"] = self._load_ids[None, :]
+        upd["p_specified"] = np.transpose(p3, (2, 0, 1)) * 1000.0
+        upd["q_specified"] = np.transpose(q3, (2, 0, 1)) * 1000.0
+        out = self._model.calculate_power_flow(
+            symmetric=False,
+            update_data={self._ct.asym_load: upd},
+            calculation_method=CalculationMethod.newton_raphson,
+            error_tolerance=1e-10,
+            max_iterations=50,
+            threading=threading,
+            output_component_types={self._ct.node: ["u", "u_angle"]},
+        )
+        nd = out[self._ct.node]
+        u = nd["u"][:, : net.n_bus, :] * np.exp(1j * nd["u_angle"][:, : net.n_bus, :])
+        v = np.transpose(u, (1, 2, 0)) / net.v_base_v
+        return _result_from_voltages(net, v, s, "pgm")
+
+
+def run_pgm(network: Network, p_kw: ArrayLike, q_kvar: ArrayLike | None = None) -> PowerFlowResult:
+    """Unbalanced power flow with power-grid-model, all steps in one batch (see module docstring)."""
+    return PGMEngine(network).run(p_kw, q_kvar)

@@ -1,0 +1,628 @@
+"""Multi-period three-phase linearised AC OPF for a VPP on an unbalanced LV network, with exact validation.
+
+This is the convex formulation of §7.1 of the Chile roadmap (seed 000), solved with cvxpy + Clarabel:
+
+* households and batteries, eqs (4)-(10): net site power, import/export split, charging/discharging split,
+  discharge-only service period, stored energy with one-way efficiencies, energy and power ratings;
+* the network in rectangular current-voltage form, eqs (11)-(14): KVL over every line's 3x3 phase
+  impedance and KCL per bus and phase; the MV/LV transformer is a series impedance (its positive and zero
+  sequence turned into a 3x3 phase matrix) fed from an ideal source at ``network.v_source_pu``;
+* constant-power loads and PV as currents linearised around an estimated voltage, eqs (15)-(17); battery
+  currents from their power at the estimated voltage, eqs (18)-(19) (unity power factor, ``Q = 0``);
+* line and transformer current limits as second-order cones, eq. (20); maximum voltage as a cone, eq. (21);
+  minimum voltage as the tangent of ``|V|^2`` at the estimate, eq. (22) (conservative: a convex function
+  lies above its tangent);
+* objectives: self-consumption, eq. (23), and maximum aggregate export in a service period, eq. (24), with
+  or without the grid constraints (11)-(22).
+
+The estimate is refined by re-linearising around the *exact* unbalanced power flow of the OPF's own
+dispatch until the estimate moves less than ``tol_v_pu``; after every solve the exact power flow is run with
+the OPF's injections and the largest voltage-magnitude error and every limit the exact solution violates are
+reported (:class:`OPFResult`).
+
+Why a formulation of our own: no open-source package offers a multi-period, three-phase, current-voltage
+OPF with batteries; the constraint matrices are therefore built here once per linearisation with
+``scipy.sparse`` (per-unit, block structure of the radial network) and handed to cvxpy as a few
+matrix-valued constraints over variables shaped ``(3 * n_bus, n_steps)`` — no Python loop over elements.
+
+Per unit: voltages on ``network.v_base_v`` (phase-to-neutral), powers on ``S_BASE_KVA`` per phase, currents
+on ``S_BASE_KVA / v_base_v``. Sign convention: load convention everywhere (:mod:`openvpp.units`): a site's
+``p_kw`` is positive when importing, a battery's when charging; PV output ``p_pv_kw`` is non-negative.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from typing import Literal
+
+import cvxpy as cp
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from numpy.typing import ArrayLike, NDArray
+
+from openvpp.der.battery import BatteryParams
+from openvpp.errors import InfeasibleError, ValidationError
+from openvpp.grid.network import Network
+from openvpp.grid.powerflow import BatchPowerFlow, PowerFlowResult
+from openvpp.timeseries import as_2d
+
+#: per-phase power base of the OPF's per unit [kVA]; 10 kVA keeps LV currents and impedances O(1e-3..10)
+S_BASE_KVA = 10.0
+#: objective weights of seed 000 §7.2: omega_s, omega_sc(t) = 2 - 0.01 (t - 1), mu
+OMEGA_SERVICE = 1.0
+MU_BATTERY = 0.1
+
+Objective = Literal["export", "self_consumption"]
+
+#: an exact power flow of the network: (p_site_kw (n_site, T), q_site_kvar (n_site, T)) -> PowerFlowResult
+ExactPowerFlow = Callable[[NDArray, NDArray], PowerFlowResult]
+
+
+# ---------------------------------------------------------------------------------------------- results
+@dataclasses.dataclass
+class OPFResult:
+    """Dispatch, voltages and validation of one OPF run (all arrays in the load convention).
+
+    Attributes
+    ----------
+    objective : str
+        ``"export"`` (eq. (24)) or ``"self_consumption"`` (eq. (23)).
+    grid_constraints : bool
+        Whether eqs (11)-(22) were part of the problem.
+    site_ids : numpy.ndarray of str, shape (n_site,)
+    managed : numpy.ndarray of bool, shape (n_site,)
+        Sites whose battery the VPP dispatches (set S of eq. (4)).
+    p_site_kw, q_site_kvar : numpy.ndarray, shape (n_site, n_steps)
+        Net site power at the meter, + = import. [kW], [kvar]
+    p_battery_kw, e_battery_kwh : numpy.ndarray, shape (n_battery, n_steps)
+        Battery power (+ = charging) and stored energy at the end of each step. [kW], [kWh]
+    v_opf_pu : numpy.ndarray, shape (n_bus, 3, n_steps) or None
+        Voltage magnitudes of the OPF's network model (None without grid constraints). [pu]
+    v_exact_pu : numpy.ndarray, shape (n_bus, 3, n_steps)
+        Voltage magnitudes of the exact power flow of the dispatch. [pu]
+    line_utilisation, trafo_utilisation : numpy.ndarray, shapes (n_line, 3, n_steps) and (3, n_steps)
+        Exact phase current over rating. [-]
+    iterations : int
+        Number of OPF solves (linearisations); 1 without grid constraints.
+    dv_history_pu : list of float
+        After each solve, the largest move of the linearisation point ``max |V_exact - V*|``. [pu]
+    converged : bool
+        Whether the last move was below ``tol_v_pu``.
+    v_error_pu : float
+        ``max | |V_opf| - |V_exact| |`` over buses, phases and steps of the last solve (NaN without grid
+        constraints). [pu]
+    violations : pandas.DataFrame
+        Limits the exact solution violates: ``kind`` (``v_max``, ``v_min``, ``line``, ``trafo``), ``element``,
+        ``phase``, ``step``, ``value``, ``limit``, ``excess_pct`` (relative excess in percent), worst first.
+    objective_value : float
+        Value of eq. (23) / (24) at the solution. [kW-weighted]
+    build_s, solve_s, pf_s : float
+        Wall time spent building the problems (sparse matrices, cvxpy expressions and cvxpy's compilation
+        to the solver's form), inside the solver (Clarabel), and in the exact power flow. [s]
+    n_variables : int
+        Scalar variables of the last OPF problem.
+    """
+
+    objective: str
+    grid_constraints: bool
+    site_ids: NDArray
+    managed: NDArray[np.bool_]
+    p_site_kw: NDArray[np.float64]
+    q_site_kvar: NDArray[np.float64]
+    p_battery_kw: NDArray[np.float64]
+    e_battery_kwh: NDArray[np.float64]
+    v_opf_pu: NDArray[np.float64] | None
+    v_exact_pu: NDArray[np.float64]
+    line_utilisation: NDArray[np.float64]
+    trafo_utilisation: NDArray[np.float64]
+    iterations: int
+    dv_history_pu: list[float]
+    converged: bool
+    v_error_pu: float
+    violations: pd.DataFrame
+    objective_value: float
+    build_s: float
+    solve_s: float
+    pf_s: float
+    n_variables: int = 0
+
+    @property
+    def p_vpp_kw(self) -> NDArray[np.float64]:
+        """Aggregated net power of the managed households per step, + = import. [kW]"""
+        return self.p_site_kw[self.managed].sum(axis=0)
+
+    @property
+    def p_total_kw(self) -> NDArray[np.float64]:
+        """Aggregated net power of every site per step, + = import. [kW]"""
+        return self.p_site_kw.sum(axis=0)
+
+    @property
+    def max_violation_pct(self) -> float:
+        """Largest relative excess over any limit in the exact solution (0 when none). [%]"""
+        return float(self.violations["excess_pct"].max()) if len(self.violations) else 0.0
+
+    def summary(self) -> dict[str, object]:
+        """Scalars for reports and ``--json``."""
+        return {
+            "objective": self.objective,
+            "grid_constraints": self.grid_constraints,
+            "iterations": self.iterations,
+            "converged": self.converged,
+            "dv_history_pu": [float(x) for x in self.dv_history_pu],
+            "v_error_pu": None if np.isnan(self.v_error_pu) else float(self.v_error_pu),
+            "v_exact_min_pu": float(self.v_exact_pu.min()),
+            "v_exact_max_pu": float(self.v_exact_pu.max()),
+            "line_utilisation_max": float(self.line_utilisation.max()),
+            "trafo_utilisation_max": float(self.trafo_utilisation.max()),
+            "n_violations": len(self.violations),
+            "max_violation_pct": self.max_violation_pct,
+            "objective_value": float(self.objective_value),
+            "build_s": float(self.build_s),
+            "solve_s": float(self.solve_s),
+            "pf_s": float(self.pf_s),
+            "n_variables": int(self.n_variables),
+        }
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+def phase_impedance_from_sequence(z1: complex, z0: complex) -> NDArray[np.complex128]:
+    """3x3 phase impedance matrix of a symmetrical element from its positive and zero sequence.
+
+    ``Z_abc = A diag(z0, z1, z1) A^-1``: self impedance ``(z0 + 2 z1) / 3``, mutual ``(z0 - z1) / 3``.
+
+    Parameters
+    ----------
+    z1, z0 : complex
+        Positive- and zero-sequence impedance. [any impedance unit]
+
+    Returns
+    -------
+    numpy.ndarray of complex, shape (3, 3)
+    """
+    zs, zm = (z0 + 2.0 * z1) / 3.0, (z0 - z1) / 3.0
+    return np.full((3, 3), zm, dtype=complex) + np.eye(3) * (zs - zm)
+
+
+def source_phasors_pu(v_source_pu: float) -> NDArray[np.complex128]:
+    """Balanced positive-sequence source voltages (phase a at 0 deg, b at -120, c at +120). [pu]"""
+    return v_source_pu * np.exp(-2j * np.pi / 3.0 * np.arange(3))
+
+
+def omega_no_service(n_steps: int) -> NDArray[np.float64]:
+    """Weight of imports/exports outside the service, ``2 - 0.01 (t - 1)``, t = 1..T (seed 000 §7.2)."""
+    return 2.0 - 0.01 * np.arange(n_steps)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Structure:
+    """Sparse per-unit matrices of a radial network, indexed by ``m = 3 * bus + phase`` (built once)."""
+
+    parent: sp.csr_matrix  # (M, M): picks the parent bus's voltage; zero row for the source bus
+    r_pu: sp.csr_matrix  # (M, M) block-diagonal resistance of the branch into each bus
+    x_pu: sp.csr_matrix  # (M, M) reactance
+    kcl: sp.csr_matrix  # (M, M): I - children
+    v_source: NDArray[np.complex128]  # (M,) ideal-source voltage on the source bus rows, 0 elsewhere
+    i_max_pu: NDArray[np.float64]  # (M,) rating of the branch into each bus (transformer for the source bus)
+    i_base_a: float
+    z_base_ohm: float
+
+
+def _structure(network: Network) -> _Structure:
+    nb = network.n_bus
+    m = 3 * nb
+    parent = network.parent
+    pline = network.parent_line
+    src = int(network.source_bus)
+    if not np.all(network.line_is_oriented):
+        raise ValidationError(
+            f"network {network.name!r} has lines not oriented from the source outwards; the loaders orient "
+            "them so (line_from is the end towards the source)"
+        )
+    i_base_a = S_BASE_KVA * 1000.0 / network.v_base_v
+    z_base_ohm = network.v_base_v**2 / (S_BASE_KVA * 1000.0)
+    z_trafo = network.trafo_z_ohm
+    z0_pu = network.trafo_z_pu if network.trafo_z0_pu is None else network.trafo_z0_pu
+    z_trafo0 = complex(z0_pu) * network.z_base_ohm
+    zb = np.empty((nb, 3, 3), dtype=complex)
+    not_src = np.flatnonzero(np.arange(nb) != src)
+    zb[not_src] = network.z_ohm[pline[not_src]]
+    zb[src] = phase_impedance_from_sequence(z_trafo, z_trafo0)
+    zb /= z_base_ohm
+    # block-diagonal 3x3 matrices: row 3j+p, col 3j+q
+    rows = (3 * np.arange(nb)[:, None, None] + np.arange(3)[None, :, None]) * np.ones((1, 1, 3), dtype=int)
+    cols = (3 * np.arange(nb)[:, None, None] + np.arange(3)[None, None, :]) * np.ones((1, 3, 1), dtype=int)
+    r_pu = sp.csr_matrix((zb.real.ravel(), (rows.ravel(), cols.ravel())), shape=(m, m))
+    x_pu = sp.csr_matrix((zb.imag.ravel(), (rows.ravel(), cols.ravel())), shape=(m, m))
+    # parent selector
+    ch = np.repeat(not_src, 3) * 3 + np.tile(np.arange(3), not_src.size)
+    par = np.repeat(parent[not_src], 3) * 3 + np.tile(np.arange(3), not_src.size)
+    psel = sp.csr_matrix((np.ones(ch.size), (ch, par)), shape=(m, m))
+    kcl = (sp.identity(m, format="csr") - psel.T).tocsr()
+    v_source = np.zeros(m, dtype=complex)
+    v_source[3 * src : 3 * src + 3] = source_phasors_pu(network.v_source_pu)
+    i_max = np.empty(nb)
+    i_max[not_src] = network.i_max_a[pline[not_src]]
+    i_max[src] = network.trafo_i_rated_a
+    return _Structure(
+        parent=psel, r_pu=r_pu, x_pu=x_pu, kcl=kcl, v_source=v_source,
+        i_max_pu=np.repeat(i_max, 3) / i_base_a, i_base_a=i_base_a, z_base_ohm=z_base_ohm,
+    )
+
+
+def _check_inputs(
+    network: Network, p_load_kw: ArrayLike, q_load_kvar: ArrayLike, p_pv_kw: ArrayLike,
+    batteries: BatteryParams, dt_h: float, service: ArrayLike | None, v_min_pu: float, v_max_pu: float,
+) -> tuple[NDArray, NDArray, NDArray, NDArray[np.int64], NDArray[np.bool_]]:
+    ns = network.n_site
+    pl = as_2d("p_load_kw", p_load_kw, ns)
+    t = pl.shape[1]
+    ql = as_2d("q_load_kvar", q_load_kvar, ns, t)
+    pv = as_2d("p_pv_kw", p_pv_kw, ns, t)
+    if np.any(pv < 0):
+        raise ValidationError(
+            "p_pv_kw must be non-negative PV output (generator convention for this input); got "
+            f"{pv.min():.3g} kW"
+        )
+    if not (np.isfinite(dt_h) and dt_h > 0):
+        raise ValidationError(f"dt_h must be a positive number of hours (got {dt_h!r})")
+    if not (0.0 < v_min_pu < 1.0 < v_max_pu):
+        raise ValidationError(
+            f"voltage limits must satisfy 0 < v_min_pu < 1 < v_max_pu (got {v_min_pu}, {v_max_pu})"
+        )
+    lookup = {s: k for k, s in enumerate(network.sites["site_id"].tolist())}
+    missing = [s for s in batteries.site_id.tolist() if s not in lookup]
+    if missing:
+        raise ValidationError(
+            f"batteries.site_id {missing[0]!r} is not a site of network {network.name!r}; give the "
+            "site_id of the household that holds each battery"
+        )
+    if batteries.n == 0:
+        raise ValidationError(
+            "batteries is empty: the OPF dispatches at least one managed battery; for the network alone "
+            "run openvpp.grid.powerflow.BatchPowerFlow"
+        )
+    bsite = np.array([lookup[s] for s in batteries.site_id.tolist()], dtype=np.int64)
+    if len(np.unique(bsite)) != bsite.size:
+        raise ValidationError("batteries.site_id must be unique: one managed battery per household (eq. (4))")
+    if service is None:
+        svc = np.zeros(t, dtype=bool)
+    else:
+        svc = np.asarray(service, dtype=bool)
+        if svc.shape != (t,):
+            raise ValidationError(f"service must be a boolean mask of shape ({t},) (got {svc.shape})")
+    return pl, ql, pv, bsite, svc
+
+
+# ---------------------------------------------------------------------------------------------- build
+@dataclasses.dataclass
+class _Problem:
+    problem: cp.Problem
+    p_charge: cp.Variable
+    p_discharge: cp.Variable
+    vr: cp.Variable | None
+    vi: cp.Variable | None
+
+
+def _build(
+    st: _Structure | None, b_site: sp.csr_matrix, pl: NDArray, ql: NDArray, pv: NDArray, bsite: NDArray,
+    batteries: BatteryParams, dt_h: float, svc: NDArray, objective: Objective, v_star: NDArray | None,
+    v_min_pu: float, v_max_pu: float, mu: float,
+) -> _Problem:
+    n_b = bsite.size
+    t = pl.shape[1]
+    pc = cp.Variable((n_b, t), nonneg=True, name="p_charge_kw")
+    pd_ = cp.Variable((n_b, t), nonneg=True, name="p_discharge_kw")
+    p_imp = cp.Variable((n_b, t), nonneg=True, name="p_import_kw")
+    p_exp = cp.Variable((n_b, t), nonneg=True, name="p_export_kw")
+    p_fix = pl[bsite] - pv[bsite]
+    eta_c = batteries.eta_charge[:, None]
+    eta_d = batteries.eta_discharge[:, None]
+    # eq. (9) as a recursion on a state variable (banded, unlike the cumulative sum, which couples every
+    # step with all earlier ones and fills the KKT factor)
+    e = cp.Variable((n_b, t), name="e_kwh")
+    e_prev = cp.hstack([(batteries.soc0 * batteries.e_max_kwh)[:, None], e[:, :-1]]) if t > 1 else (
+        (batteries.soc0 * batteries.e_max_kwh)[:, None])
+    net = p_fix + pc - pd_  # eq. (4) with (6)
+    cons = [
+        e == e_prev + (cp.multiply(eta_c, pc) - cp.multiply(1.0 / eta_d, pd_)) * dt_h,
+        net == p_imp - p_exp,  # eq. (5)
+        pc <= batteries.p_charge_max_kw[:, None],
+        pd_ <= batteries.p_discharge_max_kw[:, None],
+        e <= batteries.e_upper_kwh[:, None],  # eq. (10)
+        e >= batteries.e_min_kwh[:, None],
+    ]
+    if objective == "export":
+        if svc.any():
+            cons.append(pc[:, svc] == 0)  # eq. (8)
+        w_sc = omega_no_service(t)[None, ~svc]
+        obj = (
+            OMEGA_SERVICE * cp.sum(net[:, svc])
+            + cp.sum(cp.multiply(w_sc, p_imp[:, ~svc] + p_exp[:, ~svc]))
+            + mu * cp.sum(pc + pd_)
+        )  # eq. (24)
+    else:
+        obj = cp.sum(p_imp + p_exp) + mu * cp.sum(pc + pd_)  # eq. (23)
+    vr = vi = None
+    if st is not None and v_star is not None:
+        m = st.parent.shape[0]
+        vr = cp.Variable((m, t), name="v_re_pu")
+        vi = cp.Variable((m, t), name="v_im_pu")
+        ir = cp.Variable((m, t), name="i_re_pu")
+        ii = cp.Variable((m, t), name="i_im_pu")
+        vs_r = st.v_source.real[:, None]
+        vs_i = st.v_source.imag[:, None]
+        # eqs (11)-(12): V_parent - V = Z I for the branch into every bus (transformer for the source bus)
+        cons += [
+            st.parent @ vr + vs_r - vr == st.r_pu @ ir - st.x_pu @ ii,
+            st.parent @ vi + vs_i - vi == st.r_pu @ ii + st.x_pu @ ir,
+        ]
+        # eqs (15)-(17): constant-power load + PV current, linearised around v_star (complex form:
+        # I = conj(S) / conj(V) ~ I* + g conj(V - V*), g = -conj(S) / conj(V*)^2)
+        s_fix = (b_site @ ((pl - pv) + 1j * ql)) / S_BASE_KVA  # (M, T) pu, load convention
+        i0 = np.conj(s_fix) / np.conj(v_star)
+        g = -np.conj(s_fix) / np.conj(v_star) ** 2
+        c0 = i0 - g * np.conj(v_star)  # constant part: I = c0 + g conj(V)
+        load_r = c0.real + cp.multiply(g.real, vr) + cp.multiply(g.imag, vi)
+        load_i = c0.imag + cp.multiply(g.imag, vr) - cp.multiply(g.real, vi)
+        # eqs (18)-(19) with Q_b = 0: I_b = P_b V* / |V*|^2
+        d_star = np.abs(v_star) ** 2
+        b_bat = b_site[:, bsite]
+        p_bat_bus = b_bat @ (pc - pd_) / S_BASE_KVA
+        bat_r = cp.multiply(v_star.real / d_star, p_bat_bus)
+        bat_i = cp.multiply(v_star.imag / d_star, p_bat_bus)
+        # eqs (13)-(14): KCL per bus and phase
+        cons += [st.kcl @ ir == load_r + bat_r, st.kcl @ ii == load_i + bat_i]
+        flat = m * t
+        # eq. (20): current limits as second-order cones (both line ends carry the same current)
+        i_lim = np.repeat(st.i_max_pu, t)  # C order of (M, T)
+        cons.append(cp.SOC(i_lim, cp.vstack([cp.reshape(ir, (1, flat), order="C"),
+                                             cp.reshape(ii, (1, flat), order="C")]), axis=0))
+        # eq. (21): maximum voltage as a cone
+        cons.append(cp.SOC(np.full(flat, v_max_pu), cp.vstack([cp.reshape(vr, (1, flat), order="C"),
+                                                               cp.reshape(vi, (1, flat), order="C")]),
+                           axis=0))
+        # eq. (22): minimum voltage, tangent of |V|^2 at v_star
+        cons.append(
+            cp.multiply(2.0 * v_star.real, vr) + cp.multiply(2.0 * v_star.imag, vi) >= v_min_pu**2 + d_star
+        )
+    return _Problem(cp.Problem(cp.Minimize(obj), cons), pc, pd_, vr, vi)
+
+
+def _solve(prob: _Problem, solver_opts: dict | None) -> tuple[float, float, float]:
+    """Solve; returns (objective value, cvxpy compilation time [s], solver time [s])."""
+    opts = {"solver": cp.CLARABEL}
+    opts.update(solver_opts or {})
+    t0 = time.perf_counter()
+    try:
+        prob.problem.solve(**opts)
+    except cp.error.SolverError as exc:
+        raise InfeasibleError(f"the OPF solver failed ({exc}); check limits and data for NaNs") from exc
+    wall = time.perf_counter() - t0
+    solver_s = prob.problem.solver_stats.solve_time or wall
+    solver_s = min(float(solver_s), wall)
+    if prob.problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
+        raise InfeasibleError(
+            f"the OPF is {prob.problem.status}: no dispatch meets the limits (e.g. the base load alone "
+            "already breaks a voltage or current limit); relax v_min_pu/v_max_pu or check the ratings"
+        )
+    return float(prob.problem.value), wall - solver_s, solver_s
+
+
+# ---------------------------------------------------------------------------------------------- validation
+def find_violations(
+    network: Network, flow: PowerFlowResult, v_min_pu: float, v_max_pu: float, tol_pct: float = 0.0
+) -> tuple[NDArray, NDArray, NDArray, pd.DataFrame]:
+    """Limits an exact power flow violates (validation step of the OPF).
+
+    Parameters
+    ----------
+    network : Network
+    flow : PowerFlowResult
+        Exact voltages and currents of ``network`` (:mod:`openvpp.grid.powerflow`).
+    v_min_pu, v_max_pu : float
+        Voltage limits. [pu]
+    tol_pct : float
+        Relative excess ignored as numerical noise. [%]
+
+    Returns
+    -------
+    v_pu, line_utilisation, trafo_utilisation, violations
+        Voltage magnitudes (n_bus, 3, T), utilisation (n_line, 3, T) and (3, T), and a DataFrame of
+        violations (columns ``kind, element, phase, step, value, limit, excess_pct``), worst first.
+    """
+    v = np.abs(flow.v_complex_pu)
+    line_u = np.abs(flow.i_line_complex_a) / network.i_max_a[:, None, None]
+    trafo_u = np.abs(flow.trafo_i_complex_a) / network.trafo_i_rated_a
+    tol = tol_pct / 100.0
+    frames = []
+    checks = (
+        ("v_max", v, v / v_max_pu - 1.0, v_max_pu, network.bus_names),
+        ("v_min", v, 1.0 - v / v_min_pu, v_min_pu, network.bus_names),
+        ("line", line_u, line_u - 1.0, 1.0, network.line_names),
+        ("trafo", trafo_u[None], trafo_u[None] - 1.0, 1.0, np.array(["trafo"])),
+    )
+    for kind, value, excess, limit, names in checks:
+        idx = np.argwhere(excess > tol)
+        if idx.size:
+            frames.append(pd.DataFrame({
+                "kind": kind,
+                "element": names[idx[:, 0]],
+                "phase": np.array(["a", "b", "c"])[idx[:, 1]],
+                "step": idx[:, 2],
+                "value": value[idx[:, 0], idx[:, 1], idx[:, 2]],
+                "limit": limit,
+                "excess_pct": 100.0 * excess[idx[:, 0], idx[:, 1], idx[:, 2]],
+            }))
+    cols = ["kind", "element", "phase", "step", "value", "limit", "excess_pct"]
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+    out = out.sort_values("excess_pct", ascending=False, ignore_index=True)
+    return v, line_u, trafo_u, out
+
+
+# ---------------------------------------------------------------------------------------------- API
+def solve_opf(
+    network: Network,
+    p_load_kw: ArrayLike,
+    q_load_kvar: ArrayLike,
+    p_pv_kw: ArrayLike,
+    batteries: BatteryParams,
+    dt_h: float,
+    *,
+    objective: Objective = "export",
+    service: ArrayLike | None = None,
+    grid_constraints: bool = True,
+    v_min_pu: float = 0.9,
+    v_max_pu: float = 1.1,
+    mu: float = MU_BATTERY,
+    tol_v_pu: float = 1e-4,
+    max_iter: int = 8,
+    power_flow: ExactPowerFlow | None = None,
+    violation_tol_pct: float = 0.0,
+    start: Literal["no_gc", "base"] = "no_gc",
+    solver_opts: dict | None = None,
+) -> OPFResult:
+    """Dispatch the VPP's batteries with the linearised three-phase AC OPF and validate it exactly.
+
+    Implements §7.1 of the Chile roadmap (seed 000): eqs (4)-(10) for households and batteries, (11)-(22)
+    for the network when ``grid_constraints``, and objective (23) (``"self_consumption"``) or (24)
+    (``"export"`` in the ``service`` steps, weights of §7.2). With grid constraints the problem is re-solved
+    around the exact power flow of its own dispatch until the linearisation point moves less than
+    ``tol_v_pu`` (or ``max_iter`` solves). The exact power flow of the final dispatch gives the validation:
+    voltage error of the OPF and every limit the exact solution violates.
+
+    Parameters
+    ----------
+    network : Network
+        Radial three-phase LV network (use the exactly reduced network to keep the problem small).
+    p_load_kw, q_load_kvar : array_like, shape (n_site, n_steps)
+        Non-controllable demand of every site (managed or not), load convention. [kW], [kvar]
+    p_pv_kw : array_like, shape (n_site, n_steps)
+        PV output of every site at unity power factor, non-negative (0 for sites without PV). [kW]
+    batteries : BatteryParams
+        The managed batteries, one per household; ``site_id`` names the site in ``network.sites``. The
+        model of eqs (9)-(10) uses the power ratings, capacity, SoC window, efficiencies and ``soc0``;
+        self-discharge, ramp limits and reactive power are not part of it (``Q_b = 0``).
+    dt_h : float
+        Step length. [h]
+    objective : {"export", "self_consumption"}
+        Eq. (24) or eq. (23).
+    service : array_like of bool, shape (n_steps,), optional
+        Service period T^s (required for ``"export"``).
+    grid_constraints : bool
+        Include eqs (11)-(22). Without them the households are dispatched alone and the exact power flow
+        shows what the network would see.
+    v_min_pu, v_max_pu : float
+        Voltage limits of eqs (21)-(22). [pu]
+    mu : float
+        Weight of the battery-throughput term. [-]
+    tol_v_pu : float
+        Re-linearisation stops when the point moves less than this. [pu]
+    max_iter : int
+        Largest number of OPF solves.
+    power_flow : callable, optional
+        Exact engine ``(p_site_kw, q_site_kvar) -> PowerFlowResult`` for ``network``; default the batched
+        fixed-point solver :class:`~openvpp.grid.powerflow.BatchPowerFlow` (factorised once per call).
+    violation_tol_pct : float
+        Relative excess reported as a violation only above this. [%]
+    start : {"no_gc", "base"}
+        First linearisation point: the exact flow of the dispatch without grid constraints (one cheap
+        extra solve; when no limit binds the first OPF solve is already exact) or of demand and PV alone.
+    solver_opts : dict, optional
+        Extra keyword arguments for ``cvxpy.Problem.solve`` (default solver Clarabel).
+
+    Returns
+    -------
+    OPFResult
+
+    Raises
+    ------
+    ValidationError
+        Inputs of wrong shape, sign or range.
+    InfeasibleError
+        No dispatch satisfies the limits.
+    """
+    pl, ql, pv, bsite, svc = _check_inputs(
+        network, p_load_kw, q_load_kvar, p_pv_kw, batteries, dt_h, service, v_min_pu, v_max_pu
+    )
+    if objective not in ("export", "self_consumption"):
+        raise ValidationError(f"objective must be 'export' or 'self_consumption' (got {objective!r})")
+    if objective == "export" and not svc.any():
+        raise ValidationError("objective 'export' needs a service period: give service as a boolean mask")
+    if start not in ("no_gc", "base"):
+        raise ValidationError(f"start must be 'no_gc' or 'base' (got {start!r})")
+    if int(max_iter) < 1:
+        raise ValidationError(f"max_iter must be >= 1 (got {max_iter})")
+    pf = power_flow or BatchPowerFlow(network, reduce=False).run
+    b_site = network.site_phase_matrix()
+    ns, t = pl.shape
+    build_s = solve_s = pf_s = 0.0
+    st = None
+    v_star = None
+    if grid_constraints:
+        t0 = time.perf_counter()
+        st = _structure(network)
+        build_s += time.perf_counter() - t0
+        p0 = pl - pv  # initial point: exact flow of the demand and PV alone ...
+        if start == "no_gc":  # ... or of the dispatch without grid constraints (cheap, usually closer)
+            t0 = time.perf_counter()
+            prob0 = _build(None, b_site, pl, ql, pv, bsite, batteries, dt_h, svc, objective, None,
+                           v_min_pu, v_max_pu, mu)
+            build_s += time.perf_counter() - t0
+            _, compile_s, solver_s = _solve(prob0, solver_opts)
+            build_s += compile_s
+            solve_s += solver_s
+            p0 = p0.copy()
+            p0[bsite] += prob0.p_charge.value - prob0.p_discharge.value
+        t0 = time.perf_counter()
+        flow = pf(p0, ql)
+        pf_s += time.perf_counter() - t0
+        v_star = flow.v_complex_pu.reshape(3 * network.n_bus, t)
+    history: list[float] = []
+    n_iter = 0
+    v_opf = None
+    while True:
+        t0 = time.perf_counter()
+        prob = _build(st, b_site, pl, ql, pv, bsite, batteries, dt_h, svc, objective, v_star,
+                      v_min_pu, v_max_pu, mu)
+        build_s += time.perf_counter() - t0
+        value, compile_s, solver_s = _solve(prob, solver_opts)
+        build_s += compile_s
+        solve_s += solver_s
+        n_iter += 1
+        p_bat = prob.p_charge.value - prob.p_discharge.value
+        p_site = pl - pv
+        p_site[bsite] += p_bat
+        t0 = time.perf_counter()
+        flow = pf(p_site, ql)
+        pf_s += time.perf_counter() - t0
+        if not grid_constraints:
+            history.append(float("nan"))
+            break
+        v_new = flow.v_complex_pu.reshape(3 * network.n_bus, t)
+        v_opf = np.abs(prob.vr.value + 1j * prob.vi.value).reshape(network.n_bus, 3, t)
+        history.append(float(np.abs(v_new - v_star).max()))
+        v_star = v_new
+        if history[-1] < tol_v_pu or n_iter >= max_iter:
+            break
+    v, line_u, trafo_u, viol = find_violations(network, flow, v_min_pu, v_max_pu, violation_tol_pct)
+    v_err = float(np.abs(v_opf - v).max()) if v_opf is not None else float("nan")
+    e = batteries.soc0[:, None] * batteries.e_max_kwh[:, None] + np.cumsum(
+        batteries.eta_charge[:, None] * prob.p_charge.value - prob.p_discharge.value
+        / batteries.eta_discharge[:, None], axis=1) * dt_h
+    managed = np.zeros(ns, dtype=bool)
+    managed[bsite] = True
+    return OPFResult(
+        objective=objective, grid_constraints=grid_constraints,
+        site_ids=network.sites["site_id"].to_numpy(), managed=managed,
+        p_site_kw=p_site, q_site_kvar=ql.copy(), p_battery_kw=p_bat, e_battery_kwh=e,
+        v_opf_pu=v_opf, v_exact_pu=v, line_utilisation=line_u, trafo_utilisation=trafo_u,
+        iterations=n_iter, dv_history_pu=history,
+        converged=bool(grid_constraints and history[-1] < tol_v_pu) or not grid_constraints,
+        v_error_pu=v_err, violations=viol, objective_value=value,
+        build_s=build_s, solve_s=solve_s, pf_s=pf_s,
+        n_variables=int(sum(v.size for v in prob.problem.variables())),
+    )
+

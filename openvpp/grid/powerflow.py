@@ -1,0 +1,418 @@
+"""Unbalanced (three-phase, four-wire Kron-reduced) power flow, batched over time.
+
+The fast path, :class:`BatchPowerFlow`, is a fixed-point current-injection solver (the implicit Z-bus
+method) on the exactly reduced network (:mod:`openvpp.grid.reduction`):
+
+* the admittance matrix ``Y`` (3 unknowns per bus, lines as 3x3 phase impedances, the MV/LV transformer as
+  a 3x3 impedance from its sequence impedances behind an ideal balanced source of ``v_source_pu``) is
+  factorised **once** with a sparse LU;
+* every iteration solves ``V = V0 + Y^-1 I(V)`` for all T time steps at once (T right-hand sides), where
+  ``V0`` is the no-load voltage and ``I = -conj(S / V)`` the current drawn by constant-power wye loads
+  (load convention: ``S = p + j q`` drawn from the grid, ``p_kw < 0`` is an injection);
+* iterations stop when no voltage moves by more than ``tol_pu``; results are expanded back to every bus
+  and line of the full network.
+
+It is written here rather than taken from a library because the batch engines at hand solve each step
+from scratch (power-grid-model) or step by step (OpenDSS, pandapower), while a feeder with fixed topology
+needs one factorisation for every time step: the whole day is a handful of sparse triangular solves with
+many right-hand sides. Independent engines for validation live in :mod:`openvpp.grid.engines`.
+
+Transformer model: the LV side of the MV/LV transformer is an ideal balanced source behind the
+short-circuit impedance (positive = negative sequence ``trafo_z_pu``; zero sequence ``trafo_z0_pu``);
+magnetising current, iron losses and the MV network's impedance are neglected, and the phase shift of
+the vector group is not applied (voltage angles are referred to the LV no-load voltage of phase a).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+from numpy.typing import ArrayLike, NDArray
+
+from openvpp.errors import InfeasibleError, ValidationError
+from openvpp.grid.loaders import A_OP, sequence_to_phase
+from openvpp.grid.network import Network
+from openvpp.grid.reduction import Reduction, reduce_network
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class PowerFlowResult:
+    """Outcome of an unbalanced power flow over T time steps.
+
+    Attributes
+    ----------
+    network : Network
+        The network solved (full network: every bus and line).
+    v_complex_pu : numpy.ndarray of complex, shape (n_bus, 3, T)
+        Phase-to-neutral voltage phasors (angle referred to the no-load phase-a voltage). [pu]
+    i_line_complex_a : numpy.ndarray of complex, shape (n_line, 3, T)
+        Line current phasors from ``line_from`` to ``line_to``. [A]
+    trafo_i_complex_a : numpy.ndarray of complex, shape (3, T)
+        Transformer LV current phasors towards the feeder. [A]
+    trafo_s_kva : numpy.ndarray of complex, shape (3, T)
+        Complex power per phase delivered by the transformer into the LV busbar (+ = towards the
+        feeder). [kVA]
+    iterations : int
+        Fixed-point iterations used (engine-specific; 0 where not reported).
+    max_change_pu : float
+        Largest voltage change of the last iteration. [pu]
+    engine : str
+        Which engine produced the result.
+    """
+
+    network: Network
+    v_complex_pu: NDArray[np.complex128]
+    i_line_complex_a: NDArray[np.complex128]
+    trafo_i_complex_a: NDArray[np.complex128]
+    trafo_s_kva: NDArray[np.complex128]
+    iterations: int = 0
+    max_change_pu: float = 0.0
+    engine: str = "fast"
+
+    @property
+    def n_steps(self) -> int:
+        """Number of time steps T."""
+        return int(self.v_complex_pu.shape[2])
+
+    @cached_property
+    def v_pu(self) -> NDArray[np.float64]:
+        """Voltage magnitudes, shape (n_bus, 3, T). [pu]"""
+        return np.abs(self.v_complex_pu)
+
+    @cached_property
+    def i_line_a(self) -> NDArray[np.float64]:
+        """Line current magnitudes, shape (n_line, 3, T). [A]"""
+        return np.abs(self.i_line_complex_a)
+
+    @property
+    def line_utilisation(self) -> NDArray[np.float64]:
+        """Largest phase current over the rating, shape (n_line, T). [-] (1.0 = at the rating)"""
+        return self.i_line_a.max(axis=1) / self.network.i_max_a[:, None]
+
+    @property
+    def trafo_i_a(self) -> NDArray[np.float64]:
+        """Transformer LV current magnitudes, shape (3, T). [A]"""
+        return np.abs(self.trafo_i_complex_a)
+
+    @property
+    def trafo_loading(self) -> NDArray[np.float64]:
+        """Largest phase current over the rated LV current, shape (T,). [-]"""
+        return self.trafo_i_a.max(axis=0) / self.network.trafo_i_rated_a
+
+    @property
+    def trafo_p_kw(self) -> NDArray[np.float64]:
+        """Active power through the transformer into the feeder, shape (T,). [kW] (+ = import)"""
+        return self.trafo_s_kva.real.sum(axis=0)
+
+    @property
+    def trafo_q_kvar(self) -> NDArray[np.float64]:
+        """Reactive power through the transformer into the feeder, shape (T,). [kvar]"""
+        return self.trafo_s_kva.imag.sum(axis=0)
+
+    def v_min_pu(self) -> NDArray[np.float64]:
+        """Lowest phase voltage in the network at each step, shape (T,). [pu]"""
+        return self.v_pu.min(axis=(0, 1))
+
+    def v_max_pu(self) -> NDArray[np.float64]:
+        """Highest phase voltage in the network at each step, shape (T,). [pu]"""
+        return self.v_pu.max(axis=(0, 1))
+
+    def violations(self, v_min_pu: float = 0.9, v_max_pu: float = 1.1, loading_max: float = 1.0) -> dict:
+        """Worst excursion of each limit over all steps (0 where respected). [pu, -]"""
+        v = self.v_pu
+        return {
+            "v_under_pu": float(max(v_min_pu - v.min(), 0.0)),
+            "v_over_pu": float(max(v.max() - v_max_pu, 0.0)),
+            "line_overload": float(max(self.line_utilisation.max() - loading_max, 0.0)),
+            "trafo_overload": float(max(self.trafo_loading.max() - loading_max, 0.0)),
+        }
+
+    def bus_voltages_frame(self, step: int = 0) -> pd.DataFrame:
+        """Voltage magnitudes of one step as a table (index bus name, columns a, b, c). [pu]"""
+        return pd.DataFrame(self.v_pu[:, :, step], index=self.network.bus_names, columns=["a", "b", "c"])
+
+
+# ---------------------------------------------------------------------------------------------- inputs
+def bus_phase_power_va(
+    network: Network, p_kw: ArrayLike, q_kvar: ArrayLike | None = None
+) -> NDArray[np.complex128]:
+    """Complex power drawn at every bus-phase from per-site powers (load convention).
+
+    Parameters
+    ----------
+    network : Network
+    p_kw : array_like, shape (n_site,), (n_site, T) or (n_site, 3, T)
+        Active power drawn by each site (+ = import). With shape (n_site, T) a single-phase site draws it
+        on its phase and a three-phase site a third on each phase; with (n_site, 3, T) the per-phase
+        powers are given (a single-phase site may only use its own phase). [kW]
+    q_kvar : array_like, same shape as ``p_kw``, optional
+        Reactive power drawn (+ = inductive / absorbing). Zero if omitted. [kvar]
+
+    Returns
+    -------
+    numpy.ndarray of complex, shape (3 * n_bus, T)
+        Power drawn per bus-phase, row ``3 * bus + phase``. [VA]
+    """
+    p = np.asarray(p_kw, dtype=float)
+    q = np.zeros_like(p) if q_kvar is None else np.asarray(q_kvar, dtype=float)
+    ns = network.n_site
+    if p.ndim == 1:
+        p, q = p[:, None], (q[:, None] if q.ndim == 1 else q)
+    if q.shape != p.shape:
+        raise ValidationError(f"q_kvar must have the shape of p_kw {p.shape} (got {q.shape})")
+    if p.shape[0] != ns or p.ndim not in (2, 3) or (p.ndim == 3 and p.shape[1] != 3):
+        raise ValidationError(
+            f"p_kw must have shape (n_site,), (n_site, T) or (n_site, 3, T) with n_site = {ns} in the order "
+            f"of network.sites (got {p.shape})"
+        )
+    if not (np.all(np.isfinite(p)) and np.all(np.isfinite(q))):
+        raise ValidationError(
+            "p_kw and q_kvar must be finite (NaN or inf found); fill gaps before the power flow"
+        )
+    s = (p + 1j * q) * 1000.0
+    if p.ndim == 2:
+        return network.site_phase_matrix() @ s
+    ph = network.sites["phase"].to_numpy()
+    allowed = np.ones((ns, 3), dtype=bool)
+    for k, letter in enumerate("abc"):
+        single = (ph != "abc") & (ph != letter)
+        allowed[single, k] = False
+    off = (np.abs(s) > 0).any(axis=2) & ~allowed
+    if off.any():
+        bad = network.sites["site_id"].iloc[int(np.flatnonzero(off.any(axis=1))[0])]
+        raise ValidationError(
+            f"single-phase site {bad!r} draws power on a phase it is not connected to; give its power on "
+            "its own phase only"
+        )
+    bus = network.sites["bus"].to_numpy()
+    rows = (3 * bus[:, None] + np.arange(3)[None, :]).ravel()
+    out = np.zeros((3 * network.n_bus, s.shape[2]), dtype=complex)
+    np.add.at(out, rows, s.reshape(ns * 3, -1))
+    return out
+
+
+def source_voltages_v(network: Network) -> NDArray[np.complex128]:
+    """No-load LV phase voltages behind the transformer, balanced, phase a at 0°. [V]"""
+    return network.v_source_pu * network.v_base_v * np.array([1.0, A_OP**2, A_OP])
+
+
+def trafo_z_abc_ohm(network: Network) -> NDArray[np.complex128]:
+    """Transformer short-circuit impedance in the LV phase frame (from z1 and z0), shape (3, 3). [ohm]"""
+    z1 = network.trafo_z_ohm
+    z0 = (network.trafo_z0_pu if network.trafo_z0_pu is not None else network.trafo_z_pu) * network.z_base_ohm
+    return sequence_to_phase(z0, z1)[0]
+
+
+def admittance_matrix(network: Network) -> sp.csc_matrix:
+    """Bus admittance matrix with the transformer impedance to ground at the source bus, (3 n_bus)^2. [S]"""
+    nl = network.n_line
+    yl = np.linalg.inv(network.z_ohm)
+    f, t = network.line_from, network.line_to
+    ii, jj = np.meshgrid(np.arange(3), np.arange(3), indexing="ij")
+    rows, cols, vals = [], [], []
+    for a, b, sign in ((f, f, 1.0), (t, t, 1.0), (f, t, -1.0), (t, f, -1.0)):
+        rows.append((3 * a[:, None, None] + ii[None]).ravel())
+        cols.append((3 * b[:, None, None] + jj[None]).ravel())
+        vals.append((sign * yl).ravel())
+    yt = np.linalg.inv(trafo_z_abc_ohm(network))
+    s = network.source_bus
+    rows.append((3 * s + ii).ravel())
+    cols.append((3 * s + jj).ravel())
+    vals.append(yt.ravel())
+    n = 3 * network.n_bus
+    del nl
+    return sp.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
+
+
+# ---------------------------------------------------------------------------------------------- solver
+def matvec3(m: NDArray[np.complex128], x: NDArray[np.complex128]) -> NDArray[np.complex128]:
+    """Batched 3x3 products ``out[k, :, t] = m[k] @ x[k, :, t]``; shapes (n, 3, 3) and (n, 3, T)."""
+    out = m[:, :, 0, None] * x[:, 0, None, :]
+    out += m[:, :, 1, None] * x[:, 1, None, :]
+    out += m[:, :, 2, None] * x[:, 2, None, :]
+    return out
+
+
+class BatchPowerFlow:
+    """Fast batched unbalanced power flow on a fixed network (see the module docstring).
+
+    Parameters
+    ----------
+    network : Network
+        The network; lines oriented from the source (every loader does so).
+    reduce : bool
+        Solve on the exact reduction (:func:`~openvpp.grid.reduction.reduce_network`) and expand the
+        result to the full network; ``False`` solves the full network directly (same answer, slower).
+    tol_pu : float
+        Stop when no voltage changes by more than this between iterations. [pu]
+    max_iter : int
+        Iteration limit; :class:`~openvpp.errors.InfeasibleError` when reached (load beyond the
+        feeder's transfer capability, or a voltage collapse).
+
+    Examples
+    --------
+    >>> from openvpp.grid.loaders import ieee_european_lv
+    >>> net = ieee_european_lv()
+    >>> pf = BatchPowerFlow(net)
+    >>> res = pf.run(p_kw, q_kvar)        # p_kw, q_kvar: (55, T), + = drawn from the grid
+    >>> res.v_pu.shape                    # (906, 3, T)
+    """
+
+    def __init__(self, network: Network, reduce: bool = True, tol_pu: float = 1e-10, max_iter: int = 200):
+        if not (tol_pu > 0 and np.isfinite(tol_pu)):
+            raise ValidationError(f"tol_pu must be a positive number (got {tol_pu!r})")
+        if int(max_iter) < 1:
+            raise ValidationError(f"max_iter must be >= 1 (got {max_iter!r})")
+        if network.y_shunt_s is not None and np.any(network.y_shunt_s != 0):
+            raise ValidationError(
+                "BatchPowerFlow neglects line shunts; set network.y_shunt_s=None (LV cable capacitance)"
+            )
+        self.network = network
+        self.tol_pu = float(tol_pu)
+        self.max_iter = int(max_iter)
+        self.reduction: Reduction | None = reduce_network(network) if reduce else None
+        self.solve_network = self.reduction.reduced if self.reduction is not None else network
+        net = self.solve_network
+        lu = spla.splu(admittance_matrix(net), permc_spec="MMD_AT_PLUS_A")
+        vs = source_voltages_v(net)
+        self._v0 = np.tile(vs, net.n_bus)
+        # bus-phases that can draw power: only their injections enter the fixed point, through the
+        # columns of Z = Y^-1 obtained from the one factorisation
+        self._m = net.site_phase_matrix()
+        ph = net.sites["phase"].to_numpy()
+        rows = 3 * np.repeat(net.sites["bus"].to_numpy(), np.where(ph == "abc", 3, 1))
+        off = np.concatenate([np.arange(3) if x == "abc" else [{"a": 0, "b": 1, "c": 2}[x]] for x in ph])
+        self._loaded = np.unique(rows + off.astype(np.int64)) if ph.size else np.zeros(0, dtype=np.int64)
+        e = np.zeros((3 * net.n_bus, self._loaded.size), dtype=complex)
+        e[self._loaded, np.arange(self._loaded.size)] = 1.0
+        z_all = lu.solve(e) if self._loaded.size else e
+        # kept as CSR: the products then run in scipy's single-threaded C loops, whose speed does not
+        # collapse when BLAS threads compete for busy cores (measured: 20-300x slower small zgemm calls
+        # on a loaded 2-core machine)
+        self._z_all = sp.csr_matrix(z_all)
+        self._z_ll = sp.csr_matrix(z_all[self._loaded])
+        self._expand = (
+            self.reduction.expansion_matrix(1.0 / network.v_base_v) if self.reduction is not None else None
+        )
+        self._yt = np.linalg.inv(trafo_z_abc_ohm(net))
+        self._yl = np.linalg.inv(net.z_ohm)
+        self._vs = vs
+
+    def run(self, p_kw: ArrayLike, q_kvar: ArrayLike | None = None, full: bool = True) -> PowerFlowResult:
+        """Solve every time step.
+
+        Parameters
+        ----------
+        p_kw, q_kvar : array_like, shape (n_site,), (n_site, T) or (n_site, 3, T)
+            Power drawn by each site, in the site order of ``network.sites`` (load convention:
+            + = import, PV and battery discharge negative). See :func:`bus_phase_power_va`. [kW, kvar]
+        full : bool
+            Expand the result to every bus and line of the network (default). ``False`` returns it on the
+            reduced network (``result.network`` is then ``self.solve_network``): every site bus, junction
+            and the source bus, and one line per merged chain with its tightest rating, so line
+            utilisation is exact; voltages at the dropped chain buses follow from the kept ends and the
+            chain current (:meth:`~openvpp.grid.reduction.Reduction.expand_voltages`).
+
+        Returns
+        -------
+        PowerFlowResult
+        """
+        net = self.solve_network
+        s = bus_phase_power_va(net, p_kw, q_kvar)
+        v, it, change = self._iterate(s)
+        nb = net.n_bus
+        v3 = v.reshape(nb, 3, -1)
+        i_line = matvec3(self._yl, v3[net.line_from] - v3[net.line_to])
+        src = v3[net.source_bus]
+        i_tr = self._yt @ (self._vs[:, None] - src)
+        s_tr = src * np.conj(i_tr) / 1000.0
+        out_net = net
+        if self.reduction is not None and self._expand is not None and full:
+            stacked = np.concatenate([v, i_line.reshape(3 * net.n_line, -1)], axis=0)
+            v3 = (self._expand @ stacked).reshape(self.network.n_bus, 3, -1)
+            i_line = self.reduction.expand_currents(i_line)
+            out_net = self.network
+        else:
+            v3 *= 1.0 / self.network.v_base_v
+        return PowerFlowResult(
+            network=out_net,
+            v_complex_pu=v3,
+            i_line_complex_a=i_line,
+            trafo_i_complex_a=i_tr,
+            trafo_s_kva=s_tr,
+            iterations=it,
+            max_change_pu=change,
+            engine="fast",
+        )
+
+    def _iterate(self, s_va: NDArray[np.complex128]) -> tuple[NDArray[np.complex128], int, float]:
+        nl = self._loaded
+        off = np.ones(s_va.shape[0], dtype=bool)
+        off[nl] = False
+        if np.any(s_va[off] != 0):
+            raise ValidationError("power drawn on a bus-phase without a site connected to it")
+        s_l = s_va[nl]
+        v0_l = self._v0[nl][:, None]
+        v_l = np.repeat(v0_l, s_va.shape[1], axis=1)
+        tol_v = self.tol_pu * self.network.v_base_v
+        change = np.inf
+        for it in range(1, self.max_iter + 1):
+            i_l = -np.conj(s_l / v_l)
+            v_new = v0_l + self._z_ll @ i_l
+            change = float(np.max(np.abs(v_new - v_l))) if v_new.size else 0.0
+            v_l = v_new
+            if change < tol_v:
+                i_l = -np.conj(s_l / v_l)
+                v = self._v0[:, None] + self._z_all @ i_l
+                return v, it, change / self.network.v_base_v
+            if not np.all(np.isfinite(v_l)):
+                break
+        raise InfeasibleError(
+            f"unbalanced power flow did not converge in {self.max_iter} iterations (last change "
+            f"{change / self.network.v_base_v:.3g} pu); the loading is likely beyond the feeder's capability "
+            "(check p_kw units: kW, load convention) or raise max_iter"
+        )
+
+
+def run_powerflow(
+    network: Network,
+    p_kw: ArrayLike,
+    q_kvar: ArrayLike | None = None,
+    *,
+    engine: str = "fast",
+    **options: object,
+) -> PowerFlowResult:
+    """Unbalanced power flow for T time steps with the chosen engine.
+
+    Parameters
+    ----------
+    network : Network
+    p_kw, q_kvar : array_like, shape (n_site,), (n_site, T) or (n_site, 3, T)
+        Power drawn by each site (load convention, + = import). [kW, kvar]
+    engine : {'fast', 'full', 'pandapower', 'opendss', 'pgm'}
+        ``'fast'``: :class:`BatchPowerFlow` on the reduced network; ``'full'``: the same solver on the
+        unreduced network; the others are the independent engines of :mod:`openvpp.grid.engines`.
+    **options
+        Passed to the engine (e.g. ``tol_pu``, ``max_iter``).
+
+    Returns
+    -------
+    PowerFlowResult
+    """
+    if engine == "fast":
+        return BatchPowerFlow(network, reduce=True, **options).run(p_kw, q_kvar)  # type: ignore[arg-type]
+    if engine == "full":
+        return BatchPowerFlow(network, reduce=False, **options).run(p_kw, q_kvar)  # type: ignore[arg-type]
+    from openvpp.grid import engines
+
+    runners = {"pandapower": engines.run_pandapower, "opendss": engines.run_opendss, "pgm": engines.run_pgm}
+    if engine not in runners:
+        raise ValidationError(
+            f"engine must be one of {['fast', 'full', *runners]} (got {engine!r})"
+        )
+    return runners[engine](network, p_kw, q_kvar, **options)

@@ -1,0 +1,299 @@
+"""Figures and tables of the envelope studies (seed 001 Figures 7-21 and Table 6): PNG via matplotlib (Agg).
+
+* ``envelopes_profile_<scenario>.png`` -- VPP-average raw and mediated limit per site with the solar curve
+  and the 5 / 10 kW lines, the daylight minimum of mediated limit and solar curve shaded (Figures 4, 6-9);
+* ``envelopes_ac_year.png`` -- VPP average available capacity, whole day and daylight, by month for workdays,
+  non-workdays and the heatwave (Figure 10);
+* ``envelopes_ac_boxplots.png`` -- distribution over sites of both averages by month (Figures 11-12);
+* ``envelopes_ac_density.png`` -- densities of both averages by season (Figures 14-15);
+* ``envelopes_released_energy.png`` -- aggregate released energy per day and its per-site distribution
+  (Figures 18-19);
+* ``envelopes_hosting.png`` -- hosting capacity vs % of the year unconstrained (Figure 21).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from openvpp.envelopes.scenarios import MONTH_NAMES
+from openvpp.envelopes.sweep import SweepResult
+
+
+def _hours(n: int) -> np.ndarray:
+    return np.arange(n) * 24.0 / n
+
+
+def plot_profile(
+    sweep: SweepResult, sc, scenario: str, path: Path, floor_kw: float = 5.0, cap_kw: float = 10.0
+) -> Path:
+    """Figure 7/9 analogue for one scenario."""
+    k = list(sc.names).index(scenario)
+    t = _hours(sc.n_steps)
+    med = sweep.mediated_per_site_kw[k]
+    raw = sweep.raw_per_site_kw[k]
+    sol = sc.solar_kw[k]
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    ax.plot(
+        t,
+        np.clip(raw, floor_kw - 5, cap_kw + 5),
+        color="0.6",
+        lw=1,
+        label="raw limit per site (clipped view)",
+    )
+    ax.plot(t, med, color="C3", lw=2, label="mediated limit per site (VPP average)")
+    ax.plot(t, sol, color="C0", lw=2, label="solar curve (battery + PV)")
+    dl = sc.daylight[k]
+    ax.fill_between(
+        t,
+        floor_kw,
+        np.minimum(med, sol),
+        where=dl,
+        color="C1",
+        alpha=0.4,
+        label="released energy: min(mediated, solar) above 5 kW",
+    )
+    ax.axhline(floor_kw, color="k", ls="--", lw=1)
+    ax.axhline(cap_kw, color="k", ls=":", lw=1)
+    ax.axvline(sc.sunrise_h[k], color="C9", ls="--", lw=0.8)
+    ax.axvline(sc.sunset_h[k], color="C1", ls="--", lw=0.8)
+    ax.set_xlim(0, 24)
+    ax.set_ylim(0, cap_kw + 5)
+    ax.set_xlabel("hour of day (local)")
+    ax.set_ylabel("kW per VPP site")
+    ax.set_title(f"{sc.location}, {scenario}, m = {sweep.m:g}")
+    ax.legend(loc="lower left", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_ac_year(sweep: SweepResult, sc, path: Path) -> Path:
+    """Figure 10 analogue: VPP average available capacity by month."""
+    ac_day = sweep.vpp_mean(sweep.ac_day_kw)
+    ac_dl = sweep.vpp_mean(sweep.ac_dl_kw)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    for ax, wd, title in ((axes[0], True, "workdays"), (axes[1], False, "non-workdays (+ heatwave)")):
+        sel = (sc.workday == wd) & ~sc.heatwave
+        mo = sc.month[sel]
+        ax.plot(mo, ac_day[sel], "o-", label="whole day AC_day")
+        ax.plot(mo, ac_dl[sel], "s-", label="daylight AC_dl")
+        if not wd and sc.heatwave.any():
+            h = np.flatnonzero(sc.heatwave)[0]
+            ax.plot([sc.month[h]], [ac_day[h]], "r^", label="heatwave AC_day")
+            ax.plot([sc.month[h]], [ac_dl[h]], "rv", label="heatwave AC_dl")
+        ax.set_xticks(range(1, 13), MONTH_NAMES, rotation=45)
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("kW per VPP site")
+    axes[1].legend(fontsize=8)
+    fig.suptitle(f"Average available capacity, {sc.location}, m = {sweep.m:g}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _per_site(values: np.ndarray, n_sites: np.ndarray) -> np.ndarray:
+    return np.repeat(values, n_sites.astype(int), axis=0)
+
+
+def plot_ac_boxplots(sweep: SweepResult, sc, path: Path) -> Path:
+    """Figures 11-12 analogue: per-site distributions by month (workdays and non-workdays)."""
+    fig, axes = plt.subplots(2, 2, figsize=(12, 7), sharey=True)
+    for row, (vals, name) in enumerate(
+        ((sweep.ac_day_kw, "whole day AC_day"), (sweep.ac_dl_kw, "daylight AC_dl"))
+    ):
+        site = _per_site(vals, sweep.n_sites)
+        for col, wd in enumerate((True, False)):
+            ax = axes[row, col]
+            idx = [
+                int(np.flatnonzero((sc.month == mo) & (sc.workday == wd) & ~sc.heatwave)[0])
+                for mo in range(1, 13)
+            ]
+            ax.boxplot([site[:, j] for j in idx], showfliers=True, flierprops={"markersize": 2})
+            ax.set_xticks(range(1, 13), MONTH_NAMES, rotation=45)
+            ax.set_title(f"{name}, {'workdays' if wd else 'non-workdays'}")
+            ax.grid(alpha=0.3)
+        axes[row, 0].set_ylabel("kW per VPP site")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_ac_density(sweep: SweepResult, sc, path: Path) -> Path:
+    """Figures 14-15 analogue: histograms (densities) of per-site averages by season."""
+    seasons = sc.seasons
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    bins = np.linspace(4.9, 10.1, 27)
+    for ax, (vals, name) in zip(
+        axes, ((sweep.ac_day_kw, "whole day AC_day"), (sweep.ac_dl_kw, "daylight AC_dl")), strict=True
+    ):
+        site = _per_site(vals, sweep.n_sites)
+        for season in dict.fromkeys(seasons):
+            cols = [j for j, s in enumerate(seasons) if s == season]
+            ax.hist(site[:, cols].ravel(), bins=bins, density=True, histtype="step", lw=1.5, label=season)
+        ax.set_xlabel("kW per VPP site")
+        ax.set_title(name)
+    axes[0].set_ylabel("density")
+    axes[1].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_released_energy(sweep: SweepResult, sc, path: Path) -> Path:
+    """Figures 18-19 analogue: aggregate RE per day and per-site distribution by scenario."""
+    total = np.tensordot(sweep.n_sites.astype(float), sweep.re_kwh, axes=(0, 0)) / 1000.0
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+    x = np.arange(len(sc.names))
+    axes[0].bar(
+        x,
+        total,
+        color=["C0" if w else ("C3" if h else "C1") for w, h in zip(sc.workday, sc.heatwave, strict=True)],
+    )
+    axes[0].set_xticks(x, sc.names, rotation=90, fontsize=7)
+    axes[0].set_ylabel("aggregate released energy (MWh/day)")
+    site = _per_site(sweep.re_kwh, sweep.n_sites)
+    axes[1].boxplot([site[:, j] for j in x], showfliers=False)
+    axes[1].set_xticks(x + 1, sc.names, rotation=90, fontsize=7)
+    axes[1].set_ylabel("released energy per site (kWh/day)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_hosting(sweep: SweepResult, path: Path) -> Path:
+    """Figure 21 analogue: summed hosting capacity vs % of the year unconstrained."""
+    pct = sweep.unconstrained_pct
+    h = sweep.hosting_curve_mw()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.bar([f"{p:g} %" for p in pct], h, color="C2")
+    for i, v in enumerate(h):
+        ax.text(i, v, f"{v:,.1f}", ha="center", va="bottom", fontsize=8)
+    ax.set_xlabel("share of the year unconstrained")
+    ax.set_ylabel("hosting capacity summed over transformers (MW)")
+    ax.set_title(f"{sweep.hosting_kw.shape[0]:,} transformers, m = {sweep.m:g}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def metrics_table(sweep: SweepResult, sc) -> Table:
+    """VPP averages per scenario: AE, RE, AC_day, AC_dl."""
+    t = Table(
+        title=f"Capacity metrics per VPP site, {sc.location}, m = {sweep.m:g} "
+        f"({int(sweep.n_sites.sum())} sites on {sweep.hosting_kw.shape[0]} transformers)"
+    )
+    for c in ("scenario", "days", "AE kWh", "RE kWh", "AC_day kW", "AC_dl kW"):
+        t.add_column(c, justify="right" if c != "scenario" else "left")
+    re = sweep.vpp_mean(sweep.re_kwh)
+    acd = sweep.vpp_mean(sweep.ac_day_kw)
+    acl = sweep.vpp_mean(sweep.ac_dl_kw)
+    for j, name in enumerate(sc.names):
+        t.add_row(
+            name,
+            f"{sc.day_weights[j]:g}",
+            f"{sweep.ae_kwh[j]:.1f}",
+            f"{re[j]:.1f}",
+            f"{acd[j]:.2f}",
+            f"{acl[j]:.2f}",
+        )
+    return t
+
+
+def hosting_tables(sweep: SweepResult) -> tuple[Table, Table]:
+    """Figure 21 values and Table 6 as rich tables."""
+    a = Table(title="Hosting capacity vs share of the year unconstrained")
+    a.add_column("unconstrained")
+    a.add_column("MW", justify="right")
+    a.add_column("x of 100 %", justify="right")
+    h = sweep.hosting_curve_mw()
+    base = h[sweep.unconstrained_pct == 100.0][0] if np.any(sweep.unconstrained_pct == 100.0) else np.nan
+    for p, v in zip(sweep.unconstrained_pct, h, strict=True):
+        a.add_row(f"{p:g} %", f"{v:,.2f}", f"{v / base:.2f}" if base > 0 else "-")
+    b = Table(title="Transformers by capacity unconstrained 100 % of the time (Table 6)")
+    labels = ("0 kW", "<= 1 kW", "<= 2 kW", "<= 3 kW", "<= 10 kW", "<= 20 kW", "<= 30 kW")
+    for lab in labels:
+        b.add_column(lab, justify="right")
+    b.add_row(*[f"{v:.1f} %" for v in sweep.table6()])
+    return a, b
+
+
+def render_findings(findings, console: Console) -> None:
+    """Print the checked findings."""
+    for f in findings:
+        mark = "[green]holds[/]" if f.holds else "[red]does not hold[/]"
+        console.print(f"- {f.statement}: {mark}\n  {f.detail}")
+
+
+def render_metrics(result, out_dir: Path, console: Console) -> list[Path]:
+    """Tables, findings and Figures 7-20 analogues of an envelope study."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sweep, sc = result.sweep, result.scenarios
+    console.print(metrics_table(sweep, sc))
+    render_findings(result.findings, console)
+    paths = [
+        plot_profile(sweep, sc, sc.names[1], out_dir / f"envelopes_profile_{sc.names[1]}.png"),
+        plot_ac_year(sweep, sc, out_dir / "envelopes_ac_year.png"),
+        plot_ac_boxplots(sweep, sc, out_dir / "envelopes_ac_boxplots.png"),
+        plot_ac_density(sweep, sc, out_dir / "envelopes_ac_density.png"),
+        plot_released_energy(sweep, sc, out_dir / "envelopes_released_energy.png"),
+    ]
+    for p in paths:
+        console.print(f"wrote {p}")
+    return paths
+
+
+def render_hosting(result, out_dir: Path, console: Console) -> list[Path]:
+    """Figure 21 and Table 6 of a hosting study, with the findings."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for t in hosting_tables(result.sweep):
+        console.print(t)
+    render_findings([f for f in result.findings if "hosting" in f.statement], console)
+    p = plot_hosting(result.sweep, out_dir / "envelopes_hosting.png")
+    console.print(f"wrote {p}")
+    return [p]
+
+
+def render_compute(result, scenario: str, out_dir: Path, console: Console) -> list[Path]:
+    """Per-scenario summary of the VPP-average raw and mediated limits and the profile figure."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sweep, sc = result.sweep, result.scenarios
+    t = Table(title=f"VPP-average limits per site, {sc.location}, m = {sweep.m:g}")
+    for c in (
+        "scenario",
+        "raw min kW",
+        "raw mean kW",
+        "mediated min kW",
+        "mediated mean kW",
+        "steps at 5 kW",
+    ):
+        t.add_column(c, justify="right" if c != "scenario" else "left")
+    for j, name in enumerate(sc.names):
+        med = sweep.mediated_per_site_kw[j]
+        raw = sweep.raw_per_site_kw[j]
+        t.add_row(
+            name,
+            f"{raw.min():.1f}",
+            f"{raw.mean():.1f}",
+            f"{med.min():.2f}",
+            f"{med.mean():.2f}",
+            f"{int(np.sum(med <= 5.0 + 1e-9))}",
+        )
+    console.print(t)
+    p = plot_profile(sweep, sc, scenario, out_dir / f"envelopes_profile_{scenario}.png")
+    console.print(f"wrote {p}")
+    return [p]

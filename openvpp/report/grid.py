@@ -1,0 +1,173 @@
+"""Figures and tables of the LV-network OPF study (seed 000 §7.3-7.4) and of ``openvpp opf``.
+
+Figures (PNG, matplotlib Agg), one set per network:
+
+* ``chile_net_power_<net>.png`` — aggregated net power of the VPP households over the day for SC, no GC
+  and GC, service period at 20:00 shaded (Figs 13-16 of the report);
+* ``chile_midday_<net>.png`` — the same with the service period at 12:30, no GC vs GC (Fig 19);
+* ``chile_boxplots_<net>.png`` — voltage magnitudes and line / transformer utilisation at the service step
+  from the exact power flow, SC vs no GC vs GC (Figs 17-18);
+* ``chile_hosting.png`` — VPP hosting share per network against the report's 21-25 % (§7.4).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from openvpp.grid.opf import OPFResult
+from openvpp.studies.chile_technical import (
+    REPORT_HOSTING_SHARE,
+    STEP_MIN,
+    ChileTechnicalResult,
+    NetworkStudy,
+)
+
+LABELS = {"sc": "SC", "no_gc": "VPP no GC", "gc": "VPP GC", "no_gc_1230": "VPP no GC", "gc_1230": "VPP GC"}
+COLOURS = {"sc": "tab:gray", "no_gc": "tab:orange", "gc": "tab:blue", "no_gc_1230": "tab:orange",
+           "gc_1230": "tab:blue"}
+
+
+def _hours(n: int) -> np.ndarray:
+    return np.arange(n) * STEP_MIN / 60.0
+
+
+def _net_power(ax, study: NetworkStudy, names: tuple[str, ...], step: int) -> None:
+    for name in names:
+        r = study.results[name]
+        ax.step(_hours(r.p_vpp_kw.size), r.p_vpp_kw, where="post", label=LABELS[name], color=COLOURS[name],
+                ls="--" if name.startswith("no_gc") else "-")
+    h = step * STEP_MIN / 60.0
+    ax.axvspan(h, h + STEP_MIN / 60.0, color="gold", alpha=0.3, label="service")
+    ax.axhline(0.0, color="k", lw=0.5)
+    ax.set_xlabel("hour of day")
+    ax.set_ylabel("aggregated net power of VPP households [kW]\n(+ import, - export)")
+    ax.set_title(study.case.label)
+    ax.legend(loc="best", fontsize=8)
+
+
+def plot_net_power(study: NetworkStudy, path: Path) -> Path:
+    """SC / no GC / GC aggregated net power over the day (Figs 13-16 of seed 000)."""
+    fig, ax = plt.subplots(figsize=(8, 4))
+    _net_power(ax, study, ("sc", "no_gc", "gc"), study.service_step)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_midday(study: NetworkStudy, path: Path) -> Path:
+    """No GC vs GC with the service period at 12:30 (Fig 19 of seed 000)."""
+    fig, ax = plt.subplots(figsize=(8, 4))
+    _net_power(ax, study, ("no_gc_1230", "gc_1230"), study.midday_step)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_boxplots(study: NetworkStudy, path: Path) -> Path:
+    """Voltage and line / transformer utilisation at the service step (Figs 17-18 of seed 000)."""
+    names = ("sc", "no_gc", "gc")
+    s = study.service_step
+    fig, axes = plt.subplots(1, 3, figsize=(11, 4))
+    data = [
+        ([study.results[n].v_exact_pu[:, :, s].ravel() for n in names], "voltage [pu]"),
+        ([100 * study.results[n].line_utilisation[:, :, s].ravel() for n in names], "line utilisation [%]"),
+        ([100 * study.results[n].trafo_utilisation[:, s] for n in names], "transformer utilisation [%]"),
+    ]
+    for ax, (vals, label) in zip(axes, data, strict=True):
+        ax.boxplot(vals)
+        ax.set_xticks(range(1, len(names) + 1), [LABELS[n] for n in names])
+        ax.set_ylabel(label)
+    fig.suptitle(f"{study.case.label} at {s * STEP_MIN // 60:02d}:{s * STEP_MIN % 60:02d} (exact power flow)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_hosting(result: ChileTechnicalResult, path: Path) -> Path:
+    """VPP hosting share per network against the report's values (§7.4 of seed 000)."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    labels, scan, rep = [], [], []
+    for st in result.studies:
+        d = st.to_dict()["hosting"]
+        labels.append(st.case.key)
+        scan.append(100 * d["scan"]["share"] if "scan" in d else np.nan)
+        rep.append(100 * d["report_method_share"])
+    x = np.arange(len(labels))
+    ax.bar(x - 0.2, scan, 0.4, label="all members export 5 kW, exact PF")
+    ax.bar(x + 0.2, rep, 0.4, label="GC export / 5 kW (report's method)")
+    for name, share in REPORT_HOSTING_SHARE.items():
+        ax.axhline(100 * share, ls=":", color="k")
+        ax.text(len(labels) - 0.5, 100 * share, f" report {name} {100 * share:.0f} %", va="bottom",
+                fontsize=8)
+    ax.set_xticks(x, labels)
+    ax.set_ylabel("VPP hosting share [% of customers]")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def render_chile_technical(
+    result: ChileTechnicalResult, out_dir: Path, console: Console | None = None
+) -> list[Path]:
+    """Write every figure of the study and print a summary table."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths: list[Path] = []
+    for st in result.studies:
+        paths.append(plot_net_power(st, out_dir / f"chile_net_power_{st.case.key}.png"))
+        paths.append(plot_midday(st, out_dir / f"chile_midday_{st.case.key}.png"))
+        paths.append(plot_boxplots(st, out_dir / f"chile_boxplots_{st.case.key}.png"))
+    if any(st.hosting is not None for st in result.studies):
+        paths.append(plot_hosting(result, out_dir / "chile_hosting.png"))
+    if console is not None:
+        console.print(chile_table(result))
+        for p in paths:
+            console.print(f"wrote {p}")
+    return paths
+
+
+def chile_table(result: ChileTechnicalResult) -> Table:
+    """One row per network and case: service power, OPF-vs-exact error, worst violation, iterations."""
+    tab = Table(title="Chile roadmap §7 on public LV networks (exact power flow validation)")
+    for col in ("network", "case", "service P_vpp [kW]", "iterations", "|V_opf - V_exact| [pu]",
+                "V range [pu]", "max line / trafo util", "worst violation [%]", "hosting share"):
+        tab.add_column(col)
+    for st in result.studies:
+        d = st.to_dict()
+        host = d["hosting"].get("scan")
+        for name, c in d["cases"].items():
+            err = c["v_error_pu"]
+            tab.add_row(
+                st.case.key, LABELS[name] + (" 12:30" if name.endswith("1230") else ""),
+                f"{c['service_p_vpp_kw']:.1f}", str(c["iterations"]),
+                "-" if err is None else f"{err:.1e}",
+                f"{c['v_exact_min_pu']:.3f}-{c['v_exact_max_pu']:.3f}",
+                f"{c['line_utilisation_max']:.2f} / {c['trafo_utilisation_max']:.2f}",
+                f"{c['max_violation_pct']:.2f}",
+                f"{100 * host['share']:.0f} %" if (host and name == "gc") else "",
+            )
+    return tab
+
+
+def opf_table(result: OPFResult) -> Table:
+    """Summary of one ``openvpp opf`` run."""
+    gc = "on" if result.grid_constraints else "off"
+    tab = Table(title=f"OPF ({result.objective}, grid constraints {gc})")
+    tab.add_column("quantity")
+    tab.add_column("value")
+    for k, v in result.summary().items():
+        tab.add_row(k, f"{v:.4g}" if isinstance(v, float) else str(v))
+    return tab

@@ -1,0 +1,483 @@
+"""Technical assessment of a VPP on LV networks: §7 of the Chile roadmap (seed 000) on public feeders.
+
+For each network (the IEEE European LV feeder and two SimBench LV grids by default) the study
+
+1. builds a day of 30-min household profiles (§7.2): SimBench H0 household profiles (IEEE feeder) or the
+   grid's own SimBench profiles, reactive power at power factor 0.98 inductive, one PV profile for every
+   prosumer (clear sky at Lampa, Chile, on a southern summer day) scaled to 2.5 kWp;
+2. picks ~50 % of the customers at random (seeded) as prosumers with PV and a 5 kW / 13.5 kWh battery
+   (95 % round trip), head voltage 1.0 pu, limits 0.9-1.1 pu;
+3. solves the OPF of :mod:`openvpp.grid.opf` for self-consumption (SC, eq. (23)) and for maximum export in
+   a 30-min service period at 20:00 without (no GC) and with grid constraints (GC, eq. (24)) — Figs 13-16 —
+   and the same for a service period at 12:30 (Fig 19); voltages and line / transformer utilisation at the
+   service step from the exact power flow (Figs 17-18); every case validated by exact power flow on the
+   reduced network (OPF-vs-exact voltage error, violations) and again on the full network;
+4. computes the VPP hosting share (§7.4): the largest share of customers that can all discharge a 5 kW
+   battery through the service period with no limit violated in the exact power flow, and the report's
+   own measure (GC export at 20:00 divided by 5 kW per battery).
+
+Hosting share method: customers join the VPP in a fixed random order (seeded), so the sets are nested;
+the exact power flow is solved for *every* count ``n = 0..N`` at once (each count is one column of the
+batched solver), and the hosting count is the largest ``n`` for which ``0..n`` are all free of
+violations. This replaces a bisection: it costs one batched power flow, needs no monotonicity assumption,
+and a tighter limit can never raise the result.
+
+Data assumptions (also in docs/grid.md): SimBench profile year 2016, default demand day 2016-06-21 (a
+northern summer weekday); PV from the pvlib clear sky at Lampa on 2016-12-21 (the southern summer solstice,
+6.3 kWh/kWp; the SimBench PV profiles of northern Germany give about 4 kWh/kWp on their best June day),
+matched by local clock time; IEEE customers draw H0 profiles of the SimBench
+semi-urban grid ``1-LV-semiurb4--2-sw`` (its 32 household loads), each customer on the same weekday of a
+week within +-2 weeks of the study day so that copies of one profile shape do not coincide; batteries start
+the day at ``soc0 = 0.2``; in the SimBench grids the customers are the sites with household, agricultural
+or commercial profiles (``H0*``, ``L*``, ``G*``) while heat pumps and EV chargers stay as plain loads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from openvpp.der.battery import BatteryParams
+from openvpp.errors import ValidationError
+from openvpp.grid import opf
+from openvpp.grid.loaders import ieee_european_lv, simbench_lv
+from openvpp.grid.network import Network
+from openvpp.grid.powerflow import BatchPowerFlow
+from openvpp.grid.reduction import reduce_network
+from openvpp.units import q_from_power_factor
+
+#: networks of the study: key -> (label, loader spec)
+NETWORKS: dict[str, tuple[str, str]] = {
+    "ieee": ("IEEE European LV feeder", "ieee"),
+    "rural": ("SimBench 1-LV-rural1--2-sw", "1-LV-rural1--2-sw"),
+    "semiurb": ("SimBench 1-LV-semiurb4--2-sw", "1-LV-semiurb4--2-sw"),
+}
+#: SimBench grid whose household (H0) profiles feed the IEEE feeder's customers
+H0_SOURCE_GRID = "1-LV-semiurb4--2-sw"
+#: location of the PV profile (Lampa, Chile; the medium-density network of seed 000 §7)
+LAMPA = {"lat": -33.29, "lon": -70.88, "alt": 500.0, "tz": "America/Santiago"}
+#: report's hosting shares (seed 000 §7.4): Lampa 25 %, Osorno 21 %
+REPORT_HOSTING_SHARE = {"Lampa": 0.25, "Osorno": 0.21}
+STEP_MIN = 30
+CUSTOMER_PROFILE_PREFIXES = ("H0", "L", "G")
+
+
+# ---------------------------------------------------------------------------------------------- data
+@functools.lru_cache(maxsize=4)
+def _simbench_tables(code: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Absolute 15-min load profiles [kW] (columns = load names, naive local time) and the load table."""
+    import simbench as sb
+
+    net = sb.get_simbench_net(code)
+    prof = sb.get_absolute_values(net, profiles_instead_of_study_cases=True)
+    ld = net.load[net.load["in_service"].astype(bool)]
+    n = len(prof[("load", "p_mw")])
+    index = pd.date_range("2016-01-01", periods=n, freq="15min")
+    p = pd.DataFrame(prof[("load", "p_mw")][ld.index].to_numpy(float) * 1000.0, index=index,
+                     columns=ld["name"].astype(str).to_numpy())
+    return p, ld[["name", "profile"]].astype(str).reset_index(drop=True)
+
+
+def _day_slice(series: pd.DataFrame | pd.Series, day: pd.Timestamp) -> NDArray:
+    """One day of a 15-min series as 30-min means, shape (48, ...)."""
+    part = series.loc[day: day + pd.Timedelta(hours=23, minutes=45)]
+    if len(part) != 96:
+        raise ValidationError(f"day {day.date()} is not inside the SimBench profile year 2016")
+    return part.resample(f"{STEP_MIN}min").mean().to_numpy()
+
+
+def pv_profile_kw_per_kwp(pv_day: str = "2016-12-21") -> NDArray[np.float64]:
+    """Clear-sky PV output per kWp at Lampa, Chile, for one day at 30-min resolution, shape (48,). [kW/kWp]
+
+    One profile for every prosumer (seed 000 §7.2): :func:`openvpp.der.pv.pv_ac_power` with the Ineichen
+    clear sky at Lampa (-33.29°, -70.88°, 500 m), 20° tilt facing north, on the local clock of
+    ``America/Santiago``; interval means of 5-min values.
+    """
+    from openvpp.der.pv import PVParams, pv_ac_power
+    from openvpp.timeseries import make_index
+
+    idx = make_index(f"{pv_day} 00:00", 288, 5.0, tz=LAMPA["tz"])
+    params = PVParams(device_id=["pv"], p_dc_kwp=1.0, latitude_deg=LAMPA["lat"],
+                      longitude_deg=LAMPA["lon"], altitude_m=LAMPA["alt"])
+    p = pv_ac_power(params, idx)[0]
+    return p.reshape(48, 6).mean(axis=1)
+
+
+def ieee_household_profiles(n_site: int, day: str, seed: int = 0) -> NDArray[np.float64]:
+    """Household demand for ``n_site`` customers from SimBench H0 profiles, shape (n_site, 48). [kW]
+
+    Each customer gets one of the household loads of :data:`H0_SOURCE_GRID` (seeded draw) on the same
+    weekday of a week within +-2 weeks of ``day`` (module docstring).
+    """
+    p, table = _simbench_tables(H0_SOURCE_GRID)
+    h0 = table.loc[table["profile"].str.startswith("H0"), "name"].to_numpy()
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(h0, size=n_site, replace=n_site > h0.size)
+    weeks = rng.integers(-2, 3, size=n_site)
+    base = pd.Timestamp(day)
+    out = np.empty((n_site, 48))
+    for w in np.unique(weeks):  # at most five days, vectorised over customers
+        sel = weeks == w
+        out[sel] = _day_slice(p[pick[sel]], base + pd.Timedelta(weeks=int(w))).T
+    return out
+
+
+@dataclasses.dataclass
+class NetworkCase:
+    """Inputs of one network of the study (full and reduced network, day profiles, prosumers)."""
+
+    key: str
+    label: str
+    full: Network
+    reduced: Network
+    p_load_kw: NDArray[np.float64]  # (n_site, 48)
+    q_load_kvar: NDArray[np.float64]
+    pv_kw_per_kwp: NDArray[np.float64]  # (48,)
+    customers: NDArray[np.int64]  # site indices of customers
+    prosumers: NDArray[np.int64]  # site indices of prosumers (subset of customers)
+    join_order: NDArray[np.int64]  # customers in the order they join the VPP (hosting share)
+
+
+def build_case(
+    key: str, day: str, share: float = 0.5, seed: int = 0, power_factor: float = 0.98,
+    pv_day: str = "2016-12-21",
+) -> NetworkCase:
+    """Network, profiles and prosumers of one network of the study (§7.2 of seed 000).
+
+    Parameters
+    ----------
+    key : {"ieee", "rural", "semiurb"} or a SimBench LV code
+    day : str
+        Day of the SimBench profile year 2016 for the demand, e.g. ``"2016-06-21"``.
+    share : float
+        Fraction of customers that are prosumers (PV + battery). [-]
+    seed : int
+        Seed of the random choices (prosumers, join order, IEEE profile draw).
+    power_factor : float
+        Inductive power factor of the demand. [-]
+    pv_day : str
+        Day of the clear-sky PV profile at Lampa (:func:`pv_profile_kw_per_kwp`).
+    """
+    if not 0.0 <= share <= 1.0:
+        raise ValidationError(f"share must be a fraction in [0, 1] (got {share})")
+    label, spec = NETWORKS.get(key, (f"SimBench {key}", key))
+    if spec == "ieee":
+        full = ieee_european_lv().replace(v_source_pu=1.0)
+        p_load = ieee_household_profiles(full.n_site, day, seed)
+        customers = np.arange(full.n_site)
+    else:
+        full = simbench_lv(spec).replace(v_source_pu=1.0)
+        p_df, table = _simbench_tables(spec)
+        ids = full.sites["site_id"].to_numpy()
+        missing = sorted(set(ids) - set(p_df.columns))
+        if missing:
+            raise ValidationError(f"no SimBench profile for sites {missing[:3]} of {spec}")
+        p_load = np.asarray(_day_slice(p_df[ids], pd.Timestamp(day)), dtype=float).T
+        prof = dict(zip(table["name"], table["profile"], strict=True))
+        customers = np.flatnonzero([prof.get(s, "").startswith(CUSTOMER_PROFILE_PREFIXES) for s in ids])
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(customers)
+    n_pros = round(share * customers.size)
+    prosumers = np.sort(order[:n_pros])
+    join_order = rng.permutation(customers)
+    return NetworkCase(
+        key=key, label=label, full=full, reduced=reduce_network(full).reduced,
+        p_load_kw=p_load, q_load_kvar=q_from_power_factor(p_load, power_factor),
+        pv_kw_per_kwp=pv_profile_kw_per_kwp(pv_day), customers=customers, prosumers=prosumers,
+        join_order=join_order,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- hosting
+@dataclasses.dataclass
+class HostingResult:
+    """VPP hosting share of one network (§7.4 of seed 000).
+
+    Attributes
+    ----------
+    n_customers : int
+    n_max : int
+        Largest number of VPP customers (in join order) that can all export with no violation.
+    share : float
+        ``n_max / n_customers``. [-]
+    first_violation : dict or None
+        The worst violation at ``n_max + 1`` customers (what limits the hosting).
+    worst_excess_pct : numpy.ndarray, shape (n_customers + 1,)
+        Largest relative violation for every count ``n`` (0 where none). [%]
+    """
+
+    n_customers: int
+    n_max: int
+    share: float
+    first_violation: dict | None
+    worst_excess_pct: NDArray[np.float64]
+
+
+def hosting_share(
+    network: Network,
+    p_load_kw: NDArray,
+    q_load_kvar: NDArray,
+    p_pv_kw: NDArray,
+    join_order: NDArray,
+    service: NDArray,
+    *,
+    p_battery_kw: float = 5.0,
+    v_min_pu: float = 0.9,
+    v_max_pu: float = 1.1,
+) -> HostingResult:
+    """Largest share of customers that can all export ``p_battery_kw`` in the service period.
+
+    For every count ``n = 0..N`` the first ``n`` customers of ``join_order`` discharge their battery at
+    ``p_battery_kw`` (and keep their PV) through the ``service`` steps; all counts and steps are solved in
+    one batched exact power flow. The hosting count is the largest ``n`` with no violation at ``0..n``.
+
+    Parameters
+    ----------
+    network : Network
+    p_load_kw, q_load_kvar : numpy.ndarray, shape (n_site, n_steps)
+        Demand of every site, load convention. [kW], [kvar]
+    p_pv_kw : numpy.ndarray, shape (n_site, n_steps)
+        PV output a member would have (non-negative). [kW]
+    join_order : numpy.ndarray of int, shape (N,)
+        Site indices of the customers in the order they join.
+    service : numpy.ndarray of bool, shape (n_steps,)
+        Service period.
+    p_battery_kw : float
+        Battery discharge power of every member. [kW]
+    v_min_pu, v_max_pu : float
+        Voltage limits. [pu]
+    """
+    svc = np.flatnonzero(np.asarray(service, dtype=bool))
+    if svc.size == 0:
+        raise ValidationError("service must select at least one step")
+    n_c = len(join_order)
+    ns = network.n_site
+    k = svc.size
+    # member[i, n] = site i is a member when n customers have joined
+    rank = np.full(ns, n_c + 1)
+    rank[np.asarray(join_order)] = np.arange(n_c)
+    member = rank[:, None] < np.arange(n_c + 1)[None, :]  # (ns, N+1)
+    pl = p_load_kw[:, svc]  # (ns, k)
+    p = pl[:, None, :] - member[:, :, None] * (p_pv_kw[:, svc][:, None, :] + p_battery_kw)
+    q = np.broadcast_to(q_load_kvar[:, svc][:, None, :], p.shape).copy()
+    flow = BatchPowerFlow(network, reduce=False).run(p.reshape(ns, -1), q.reshape(ns, -1))
+    v = flow.v_pu.reshape(network.n_bus, 3, n_c + 1, k)
+    line_u = flow.i_line_a.reshape(network.n_line, 3, n_c + 1, k) / network.i_max_a[:, None, None, None]
+    trafo_u = flow.trafo_i_a.reshape(3, n_c + 1, k) / network.trafo_i_rated_a
+    excess = np.stack([
+        (v / v_max_pu - 1.0).max(axis=(0, 1, 3)),
+        (1.0 - v / v_min_pu).max(axis=(0, 1, 3)),
+        (line_u - 1.0).max(axis=(0, 1, 3)),
+        (trafo_u - 1.0).max(axis=(0, 2)),
+    ])  # (4, N+1)
+    worst = np.maximum(excess.max(axis=0), 0.0) * 100.0
+    bad = np.flatnonzero(worst > 0)
+    n_max = int(bad[0] - 1) if bad.size else n_c
+    first = None
+    if bad.size:
+        kinds = ("v_max", "v_min", "line", "trafo")
+        kind = int(np.argmax(excess[:, bad[0]]))
+        first = {"n": int(bad[0]), "kind": kinds[kind], "excess_pct": float(worst[bad[0]])}
+    return HostingResult(
+        n_customers=n_c, n_max=max(n_max, 0), share=max(n_max, 0) / n_c if n_c else 0.0,
+        first_violation=first, worst_excess_pct=worst,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- study
+CASES = ("sc", "no_gc", "gc", "no_gc_1230", "gc_1230")
+
+
+@dataclasses.dataclass
+class NetworkStudy:
+    """Results of one network: the OPF cases, full-network checks and the hosting share."""
+
+    case: NetworkCase
+    results: dict[str, opf.OPFResult]
+    full_check: dict[str, dict[str, float]]
+    service_step: int
+    midday_step: int
+    hosting: HostingResult | None
+    hosting_tight: HostingResult | None
+
+    def to_dict(self) -> dict[str, object]:
+        """Every figure's numbers (``--json``)."""
+        c = self.case
+        s20 = self.service_step
+        out: dict[str, object] = {
+            "network": c.full.summary(),
+            "reduced_n_bus": c.reduced.n_bus,
+            "n_customers": int(c.customers.size),
+            "n_prosumers": int(c.prosumers.size),
+            "cases": {},
+        }
+        for name, r in self.results.items():
+            step = self.midday_step if name.endswith("1230") else s20
+            out["cases"][name] = {  # type: ignore[index]
+                **r.summary(),
+                "p_vpp_kw": np.round(r.p_vpp_kw, 4).tolist(),
+                "p_total_kw": np.round(r.p_total_kw, 4).tolist(),
+                "service_p_vpp_kw": float(r.p_vpp_kw[step]),
+                "boxplot_at_service": {
+                    "v_pu": np.round(r.v_exact_pu[:, :, step].ravel(), 5).tolist(),
+                    "line_utilisation": np.round(r.line_utilisation[:, :, step].ravel(), 5).tolist(),
+                    "trafo_utilisation": np.round(r.trafo_utilisation[:, step], 5).tolist(),
+                },
+                "full_network_check": self.full_check[name],
+                "violations": r.violations.head(10).to_dict(orient="records"),
+            }
+        gc = self.results["gc"]
+        n_report = int(np.floor(max(-gc.p_vpp_kw[s20], 0.0) / 5.0 + 1e-9))
+        out["hosting"] = {
+            "report_method_n": n_report,
+            "report_method_share": n_report / max(c.customers.size, 1),
+        }
+        for tag, h in (("scan", self.hosting), ("scan_tight_vmax", self.hosting_tight)):
+            if h is not None:
+                out["hosting"][tag] = {  # type: ignore[index]
+                    "n_customers": h.n_customers, "n_max": h.n_max, "share": h.share,
+                    "first_violation": h.first_violation,
+                    "worst_excess_pct": np.round(h.worst_excess_pct, 4).tolist(),
+                }
+        return out
+
+
+@dataclasses.dataclass
+class ChileTechnicalResult:
+    """All networks of the study and the parameters used."""
+
+    studies: list[NetworkStudy]
+    params: dict[str, object]
+
+    def to_dict(self) -> dict[str, object]:
+        """Every figure's numbers (``--json``)."""
+        return {
+            "params": self.params,
+            "report_hosting_share": REPORT_HOSTING_SHARE,
+            "networks": {s.case.key: s.to_dict() for s in self.studies},
+        }
+
+
+def _step(time_hhmm: str) -> int:
+    h, m = (int(x) for x in time_hhmm.split(":"))
+    return (60 * h + m) // STEP_MIN
+
+
+def run_network(
+    case: NetworkCase,
+    *,
+    service_time: str = "20:00",
+    midday_time: str = "12:30",
+    pv_kwp: float = 2.5,
+    soc0: float = 0.2,
+    v_min_pu: float = 0.9,
+    v_max_pu: float = 1.1,
+    tight_v_max_pu: float | None = 1.05,
+    hosting: bool = True,
+    solver_opts: dict | None = None,
+) -> NetworkStudy:
+    """Run every case of §7.3-7.4 of seed 000 on one network (module docstring)."""
+    net = case.reduced
+    ns, t = case.p_load_kw.shape
+    pv = np.zeros((ns, t))
+    pv[case.prosumers] = pv_kwp * case.pv_kw_per_kwp[None, :]
+    sid = net.sites["site_id"].to_numpy()[case.prosumers]
+    bat = BatteryParams(device_id=[f"battery_{s}" for s in sid], site_id=sid, soc0=soc0)
+    s20, s1230 = _step(service_time), _step(midday_time)
+    svc20 = np.zeros(t, dtype=bool)
+    svc20[s20] = True
+    svc12 = np.zeros(t, dtype=bool)
+    svc12[s1230] = True
+    engine = BatchPowerFlow(net, reduce=False).run
+    common = dict(v_min_pu=v_min_pu, v_max_pu=v_max_pu, power_flow=engine, solver_opts=solver_opts)
+    args = (net, case.p_load_kw, case.q_load_kvar, pv, bat, STEP_MIN / 60.0)
+    results = {
+        "sc": opf.solve_opf(*args, objective="self_consumption", **common),
+        "no_gc": opf.solve_opf(*args, service=svc20, grid_constraints=False, **common),
+        "gc": opf.solve_opf(*args, service=svc20, **common),
+        "no_gc_1230": opf.solve_opf(*args, service=svc12, grid_constraints=False, **common),
+        "gc_1230": opf.solve_opf(*args, service=svc12, **common),
+    }
+    full_engine = BatchPowerFlow(case.full, reduce=True)
+    full_check = {}
+    for name, r in results.items():
+        flow = full_engine.run(r.p_site_kw, r.q_site_kvar)
+        _, _, _, viol = opf.find_violations(case.full, flow, v_min_pu, v_max_pu)
+        full_check[name] = {
+            "v_min_pu": float(flow.v_pu.min()), "v_max_pu": float(flow.v_pu.max()),
+            "max_violation_pct": float(viol["excess_pct"].max()) if len(viol) else 0.0,
+        }
+    host = tight = None
+    if hosting:
+        pv_all = np.zeros((ns, t))
+        pv_all[case.customers] = pv_kwp * case.pv_kw_per_kwp[None, :]
+        hargs = (net, case.p_load_kw, case.q_load_kvar, pv_all, case.join_order, svc20)
+        host = hosting_share(*hargs, v_min_pu=v_min_pu, v_max_pu=v_max_pu)
+        if tight_v_max_pu is not None:
+            tight = hosting_share(*hargs, v_min_pu=v_min_pu, v_max_pu=tight_v_max_pu)
+    return NetworkStudy(case=case, results=results, full_check=full_check, service_step=s20,
+                        midday_step=s1230, hosting=host, hosting_tight=tight)
+
+
+def run_chile_technical(
+    networks: Sequence[str] = ("ieee", "rural", "semiurb"),
+    *,
+    day: str = "2016-06-21",
+    pv_day: str = "2016-12-21",
+    share: float = 0.5,
+    seed: int = 0,
+    soc0: float = 0.2,
+    v_min_pu: float = 0.9,
+    v_max_pu: float = 1.1,
+    tight_v_max_pu: float | None = 1.05,
+    hosting: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> ChileTechnicalResult:
+    """The technical assessment of §7 of the Chile roadmap (seed 000) on public LV networks.
+
+    Parameters
+    ----------
+    networks : sequence of str
+        Keys of :data:`NETWORKS` (or SimBench LV codes).
+    day : str
+        Day of the SimBench profile year 2016 (demand).
+    pv_day : str
+        Day of the clear-sky PV profile at Lampa (southern summer by default).
+    share : float
+        Fraction of customers that are prosumers. [-]
+    seed : int
+        Seed of every random choice.
+    soc0 : float
+        Battery state of charge at the start of the day. [-]
+    v_min_pu, v_max_pu : float
+        Voltage limits. [pu]
+    tight_v_max_pu : float, optional
+        A tighter upper voltage limit for a second hosting-share scan (None to skip). [pu]
+    hosting : bool
+        Compute the hosting share.
+    progress : callable, optional
+        Called with a short message before each network.
+
+    Returns
+    -------
+    ChileTechnicalResult
+    """
+    studies = []
+    for key in networks:
+        if progress:
+            progress(f"{key}: loading network and profiles")
+        case = build_case(key, day, share=share, seed=seed, pv_day=pv_day)
+        if progress:
+            progress(f"{key}: solving OPF cases ({case.reduced.n_bus} buses after reduction)")
+        studies.append(run_network(case, soc0=soc0, v_min_pu=v_min_pu, v_max_pu=v_max_pu,
+                                   tight_v_max_pu=tight_v_max_pu, hosting=hosting))
+    params = {"day": day, "pv_day": pv_day, "share": share, "seed": seed, "soc0": soc0, "v_min_pu": v_min_pu,
+              "v_max_pu": v_max_pu, "tight_v_max_pu": tight_v_max_pu, "step_min": STEP_MIN,
+              "pv_kwp": 2.5, "battery": "5 kW / 13.5 kWh, 95 % round trip", "power_factor": 0.98,
+              "head_voltage_pu": 1.0, "service": "20:00-20:30", "midday_service": "12:30-13:00"}
+    return ChileTechnicalResult(studies=studies, params=params)

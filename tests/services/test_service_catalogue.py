@@ -1,0 +1,98 @@
+"""Service catalogue and remuneration rules against seed 000 Table 1 and the hand checks of SEEDS.md."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from openvpp.errors import ValidationError
+from openvpp.services import remuneration as rem
+from openvpp.services.catalogue import catalogue_from_dict, load_catalogue
+
+
+@pytest.fixture(scope="module")
+def chile():
+    return load_catalogue("chile")
+
+
+def test_table1_time_blocks_and_shares(chile):
+    # seed 000 Table 1: blocks, DERs and capacity shares
+    assert chile["cpf_minus"].block_hours == 4.0
+    assert chile["cpf_plus"].block_hours == 4.0 and chile["cpf_plus"].capacity_share == 0.5
+    assert chile["ci"].der_classes == ("ev", "heatpump") and chile["ci"].months == (5, 6, 7, 8)
+    assert chile["ci"].days == "working" and chile["ci"].max_events_per_year == 15
+    assert chile["peak_reduction"].capacity_share == 0.3 and chile["peak_reduction"].n_months == 6
+    assert chile["resilience"].capacity_share == 0.8 and chile["resilience"].max_events_per_year == 3
+    assert chile["cpf_plus"].activation_time_s == 10 and chile["ci"].activation_time_s == 1800
+    assert sum(chile.allocation.values()) == pytest.approx(1.0)
+    assert {s.key for s in chile.for_der("ev")} == {"ci"}
+    assert len(chile.to_frame()) == 5
+
+
+def test_droop_factor_hand_check(chile):
+    # SEEDS.md: dead band 0.2 Hz, droop 0.7 % -> full scale 0.35 Hz; 0.1/0.35, 0.2/0.35, 0.3/0.35, 1
+    by_hand = 0.2 * (0.1 / 0.35) + 0.3 * (0.2 / 0.35) + 0.3 * (0.3 / 0.35) + 0.2 * 1.0
+    act = chile["cpf_plus"].rule("activation")
+    got = rem.droop_response_factor(act.f_hz, act.time_share, 50.0, 0.2, 0.007)
+    assert got == pytest.approx(by_hand) and got == pytest.approx(0.6857, abs=1e-4)
+    hours = rem.droop_activation_energy(act.hours_per_year, got)
+    # seed 000 Table 3: 5.3 / 2.3 / 7.0 / 2.0 hours affected by the frequency change
+    assert np.round(hours, 1).tolist() == [5.3, 2.3, 7.0, 2.0]
+
+
+@given(
+    f=st.lists(st.floats(45.0, 55.0), min_size=1, max_size=6),
+    droop=st.floats(0.001, 0.1),
+    band=st.floats(0.0, 1.0),
+)
+def test_droop_factor_is_a_share(f, droop, band):
+    w = np.full(len(f), 1.0 / len(f))
+    k = rem.droop_response_factor(f, w, 50.0, band, droop)
+    assert 0.0 <= k <= 1.0 + 1e-12
+
+
+def test_direct_cost_and_days():
+    assert rem.direct_cost_per_mw_day(5.0, 5.0) == pytest.approx(1000.0 / 365.0)
+    assert rem.availability_days(0.98) == 358
+
+
+def test_negative_price_rejected_naming_the_field():
+    with pytest.raises(ValidationError, match="price_usd_per_mwh"):
+        rem.capacity_hours(-5.5, 328.0)
+    with pytest.raises(ValidationError, match="price_usd_per_kw_month"):
+        rem.per_kw_month(-1.0, 810.0, 6)
+
+
+def _raw():
+    import tomllib
+    from importlib import resources
+
+    with resources.files("openvpp.data").joinpath("bundled/services_chile.toml").open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def test_allocation_above_one_rejected():
+    raw = _raw()
+    raw["allocation"]["backup"] = 0.5
+    with pytest.raises(ValidationError, match="allocation"):
+        catalogue_from_dict(raw)
+
+
+def test_negative_price_in_catalogue_rejected():
+    raw = _raw()
+    raw["service"][2]["remuneration"][0]["price_usd_per_mwh"] = -5.5
+    with pytest.raises(ValidationError, match="price_usd_per_mwh"):
+        catalogue_from_dict(raw)
+
+
+def test_bad_block_and_unknown_market_and_service(chile):
+    raw = _raw()
+    raw["service"][0]["block_start"] = "25:00"
+    with pytest.raises(ValidationError, match="block_start"):
+        catalogue_from_dict(raw)
+    with pytest.raises(ValidationError, match="market"):
+        load_catalogue("mars")
+    with pytest.raises(ValidationError, match="not in the"):
+        chile["fcas_raise_6s"]
