@@ -5,7 +5,9 @@ batch. Goal: <= 0.5 ms per step, ahead of all three.
 Loads: SimBench household profiles H0-A/B/C (active and reactive, relative to rated power) of a winter
 day, each of the 55 customers given one profile, a random day of January, a scale of 3-6 kW and 10 %
 multiplicative noise at 1-min resolution (seeded). The pandapower loop is timed on a few steps and
-extrapolated to 1,440 (said so in the table); every other engine solves all 1,440 steps.
+extrapolated to 1,440 (said so in the table); every other engine solves all 1,440 steps. The
+independent engines are timed for voltages only (their fastest output); the fast path's figure includes
+line currents at every line of the full network. power-grid-model runs serial and with all threads.
 
 Run: ``python benchmarks/bench_grid_pf.py`` (prints a table).
 """
@@ -64,28 +66,31 @@ def main() -> list[dict]:
     build_fast = time.perf_counter() - t0
     t_fast, ref = _median_time(lambda: pf.run(p, q), 5)
     rows.append({"engine": "OpenVPP fast path (906 buses out)", "steps": N_STEPS, "setup_s": build_fast,
-                 "solve_s": t_fast, "ms_per_step": 1e3 * t_fast / N_STEPS, "err": 0.0, "note": "median of 5"})
+                 "solve_s": t_fast, "ms_per_step": 1e3 * t_fast / N_STEPS, "err": 0.0,
+                 "note": "median of 5, voltages + line currents"})
     t_red, red = _median_time(lambda: pf.run(p, q, full=False), 5)
     err_red = float(np.abs(red.v_pu - ref.v_pu[pf.reduction.kept_bus]).max())
     rows.append({"engine": f"OpenVPP fast path ({pf.solve_network.n_bus} kept buses out)", "steps": N_STEPS,
                  "setup_s": build_fast, "solve_s": t_red, "ms_per_step": 1e3 * t_red / N_STEPS,
-                 "err": err_red, "note": "median of 5"})
+                 "err": err_red, "note": "median of 5, kept buses only"})
 
     t0 = time.perf_counter()
     pgm = engines.PGMEngine(net)
     build_pgm = time.perf_counter() - t0
-    t_pgm, res_pgm = _median_time(lambda: pgm.run(p, q), 3)
-    rows.append({"engine": "power-grid-model batch (asym NR)", "steps": N_STEPS, "setup_s": build_pgm,
-                 "solve_s": t_pgm, "ms_per_step": 1e3 * t_pgm / N_STEPS,
-                 "err": float(np.abs(res_pgm.v_pu - ref.v_pu).max()), "note": "median of 3"})
+    for threading, label in ((-1, "serial"), (0, "all threads")):
+        t_pgm, v_pgm = _median_time(lambda th=threading: pgm.voltages_pu(p, q, threading=th), 3)
+        rows.append({"engine": f"power-grid-model batch (asym NR, {label})", "steps": N_STEPS,
+                     "setup_s": build_pgm, "solve_s": t_pgm, "ms_per_step": 1e3 * t_pgm / N_STEPS,
+                     "err": float(np.abs(np.abs(v_pgm) - ref.v_pu).max()),
+                     "note": "median of 3, voltages only"})
 
     t0 = time.perf_counter()
     dss = engines.OpenDSSEngine(net)
     build_dss = time.perf_counter() - t0
-    t_dss, res_dss = _median_time(lambda: dss.run(p, q), 1)
+    t_dss, v_dss = _median_time(lambda: dss.voltages_pu(p, q), 1)
     rows.append({"engine": "OpenDSS loop (incl. load updates)", "steps": N_STEPS, "setup_s": build_dss,
                  "solve_s": t_dss, "ms_per_step": 1e3 * t_dss / N_STEPS,
-                 "err": float(np.abs(res_dss.v_pu - ref.v_pu).max()), "note": "1 run"})
+                 "err": float(np.abs(np.abs(v_dss) - ref.v_pu).max()), "note": "1 run, voltages only"})
 
     t0 = time.perf_counter()
     pp_net = engines.to_pandapower(net)
@@ -96,7 +101,7 @@ def main() -> list[dict]:
     rows.append({"engine": "pandapower runpp_3ph loop", "steps": PP_STEPS, "setup_s": build_pp,
                  "solve_s": per * N_STEPS, "ms_per_step": 1e3 * per,
                  "err": float(np.abs(res_pp.v_pu - ref.v_pu[:, :, cols]).max()),
-                 "note": f"{PP_STEPS} steps timed, x{N_STEPS // PP_STEPS} extrapolated"})
+                 "note": f"{PP_STEPS} steps timed, x{N_STEPS // PP_STEPS} extrapolated; no numba"})
     _print(rows, ref)
     return rows
 
@@ -127,7 +132,7 @@ def _print(rows: list[dict], ref) -> None:
         for b in [head, *body]:
             print(" | ".join(b))
     fast = rows[0]["ms_per_step"]
-    others = [r["ms_per_step"] for r in rows[2:]]
+    others = [r["ms_per_step"] for r in rows[2:]]  # the independent engines
     verdict = "met" if fast <= GOAL_MS and fast < min(others) else "NOT met"
     print(f"goal <= {GOAL_MS} ms/step and ahead of all three engines: {verdict} ({fast:.3f} ms/step; "
           f"fastest other {min(others):.3f} ms/step)")

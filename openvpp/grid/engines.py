@@ -224,6 +224,11 @@ class OpenDSSEngine:
 
     def run(self, p_kw: ArrayLike, q_kvar: ArrayLike | None = None) -> PowerFlowResult:
         """Solve every step (loads updated through the Loads interface, one snapshot solve per step)."""
+        s = _bus_phase_loads(self.network, p_kw, q_kvar)
+        return _result_from_voltages(self.network, self.voltages_pu(p_kw, q_kvar), s, "opendss")
+
+    def voltages_pu(self, p_kw: ArrayLike, q_kvar: ArrayLike | None = None) -> NDArray[np.complex128]:
+        """Bus voltage phasors only, shape (n_bus, 3, T), from one OpenDSS snapshot solve per step. [pu]"""
         dss = self._dss
         net = self.network
         p = np.asarray(p_kw, dtype=float)
@@ -232,7 +237,6 @@ class OpenDSSEngine:
             p, q = p[:, None], q[:, None]
         if p.ndim != 2:
             raise ValidationError("the OpenDSS engine takes p_kw of shape (n_site,) or (n_site, T)")
-        s = _bus_phase_loads(net, p, q)
         t_steps = p.shape[1]
         v = np.empty((net.n_bus, 3, t_steps), dtype=complex)
         loads = dss.Loads
@@ -247,7 +251,7 @@ class OpenDSSEngine:
             raw = np.asarray(dss.Circuit.AllBusVolts())
             vc = raw[0::2] + 1j * raw[1::2]
             v[:, :, t] = vc[self._node_idx]
-        return _result_from_voltages(net, v / net.v_base_v, s, "opendss")
+        return v / net.v_base_v
 
 
 def run_opendss(network: Network, p_kw: ArrayLike, q_kvar: ArrayLike | None = None) -> PowerFlowResult:
@@ -320,11 +324,20 @@ class PGMEngine:
         self._init = initialize_array
 
     def run(self, p_kw: ArrayLike, q_kvar: ArrayLike | None = None, threading: int = -1) -> PowerFlowResult:
-        """Solve every step in one batch (``threading``: power-grid-model's thread setting, -1 = serial)."""
+        """Solve every step in one batch (``threading``: power-grid-model's thread setting, -1 = serial,
+        0 = all hardware threads)."""
+        s = _bus_phase_loads(self.network, p_kw, q_kvar)
+        v = self.voltages_pu(p_kw, q_kvar, threading=threading)
+        return _result_from_voltages(self.network, v, s, "pgm")
+
+    def voltages_pu(
+        self, p_kw: ArrayLike, q_kvar: ArrayLike | None = None, threading: int = -1
+    ) -> NDArray[np.complex128]:
+        """Bus voltage phasors only, shape (n_bus, 3, T), from one batch call. [pu]"""
         from power_grid_model import CalculationMethod, DatasetType
 
         net = self.network
-        s = _bus_phase_loads(net, p_kw, q_kvar)
+        bus_phase_power_va(net, p_kw, q_kvar)  # validates shapes and values
         p = np.asarray(p_kw, dtype=float)
         q = np.zeros_like(p) if q_kvar is None else np.asarray(q_kvar, dtype=float)
         if p.ndim == 1:
@@ -354,8 +367,7 @@ class PGMEngine:
         )
         nd = out[self._ct.node]
         u = nd["u"][:, : net.n_bus, :] * np.exp(1j * nd["u_angle"][:, : net.n_bus, :])
-        v = np.transpose(u, (1, 2, 0)) / net.v_base_v
-        return _result_from_voltages(net, v, s, "pgm")
+        return np.transpose(u, (1, 2, 0)) / net.v_base_v
 
 
 def run_pgm(network: Network, p_kw: ArrayLike, q_kvar: ArrayLike | None = None) -> PowerFlowResult:

@@ -83,4 +83,11 @@ def render_demo(result: Any, out_dir: Path | str = "openvpp-out", console: Conso
     console.print(summary_table(result))
     path = plot_net_load(result, out / DEMO_FIGURE)
     console.print(f"figure: {path}")
+    if getattr(result, "economics", None) is not None:
+        console.print(f"[bold]economics[/] (Lampa prices, seed 000 §6.1): {result.economics.summary_text()}")
+    if getattr(result, "flexibility", None) is not None:
+        from openvpp.report.flexibility import render_fleet_flexibility
+
+        for extra in render_fleet_flexibility(result.flexibility, out_dir=out, console=console):
+            console.print(f"figure: {extra}")
     return path

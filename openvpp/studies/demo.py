@@ -18,9 +18,14 @@ import pandas as pd
 
 from openvpp.data import LV_GRIDS, day_slice
 from openvpp.data.simbench import SIMBENCH_TZ, SIMBENCH_YEAR, simbench_index
+from openvpp.economics.business import summary_for_fleet
 from openvpp.errors import ValidationError
 from openvpp.fleet import Fleet, from_simbench
 from openvpp.fleet.operation import SelfConsumptionResult, self_consumption_summary, simulate_self_consumption
+from openvpp.flex import fleet_flexibility
+
+#: start of the evening-peak period at which the demo reports flexibility (CPF+ block of seed 000 Table 1)
+EVENING_PEAK = "19:00"
 
 
 @dataclasses.dataclass
@@ -42,6 +47,11 @@ class DemoResult:
         Sites and devices per class.
     elapsed_s : dict
         Wall time of each stage. [s]
+    economics : openvpp.economics.business.BusinessCase or None
+        Annual stacked-service economics of the demo fleet's batteries, EVs and heat pumps under the Lampa
+        parameter set (seed 000 §6.1).
+    flexibility : openvpp.flex.fleet.FleetFlexibility or None
+        Aggregate flexibility per CCP and for the VPP at the evening peak (seed 003 §3).
     """
 
     grid_code: str
@@ -51,6 +61,8 @@ class DemoResult:
     summary: pd.DataFrame
     counts: dict[str, int]
     elapsed_s: dict[str, float]
+    economics: Any = None
+    flexibility: Any = None
 
     @property
     def index(self) -> pd.DatetimeIndex:
@@ -74,6 +86,8 @@ class DemoResult:
             "counts": self.counts,
             "summary": {c: {k: float(v) for k, v in self.summary[c].items()} for c in self.summary.columns},
             "elapsed_s": self.elapsed_s,
+            "economics": None if self.economics is None else self.economics.to_dict(),
+            "flexibility": None if self.flexibility is None else self.flexibility.to_dict(),
         }
 
 
@@ -149,5 +163,13 @@ def run_demo(grid_code: str = "1-LV-rural1--2-sw", day: str = "2016-06-15", seed
     counts = {"sites": fleet.n_sites, **fleet.count()}  # type: ignore[dict-item]
     counts["prosumers"] = int(np.sum(fleet.site_mask("battery") & fleet.site_mask("pv"))) if fleet.has("pv") \
         else int(np.sum(fleet.site_mask("battery")))
+    t0 = time.perf_counter()
+    economics = summary_for_fleet(
+        n_batteries=counts.get("battery", 0), n_ev=counts.get("ev", 0), n_hp=counts.get("heatpump", 0),
+        site="lampa",
+    )
+    flexibility = fleet_flexibility(fleet, f"{day} {EVENING_PEAK}")
+    elapsed["economics_and_flexibility"] = time.perf_counter() - t0
     return DemoResult(grid_code=grid_code, day=day, fleet=fleet, operation=op,
-                      summary=self_consumption_summary(op), counts=counts, elapsed_s=elapsed)
+                      summary=self_consumption_summary(op), counts=counts, elapsed_s=elapsed,
+                      economics=economics, flexibility=flexibility)
