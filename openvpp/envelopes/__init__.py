@@ -4,7 +4,7 @@ Seed 001 (CSIRO/SAPN) §2.2-§4. See docs/envelopes.md for the method and the ad
 raw-limit equation.
 """
 
-from openvpp.envelopes.daily import DayEnvelopes, simbench_day_envelopes, site_envelopes
+from openvpp.envelopes.daily import DayEnvelopes, fleet_day_envelopes, simbench_day_envelopes, site_envelopes
 from openvpp.envelopes.engine import (
     ALLOCATIONS,
     DEFAULT_MARGIN,
@@ -56,6 +56,7 @@ __all__ = [
     "available_energy_kwh",
     "average_available_capacity_kw",
     "envelopes_from_limits",
+    "fleet_day_envelopes",
     "hosting_capacity_kw",
     "hosting_table",
     "make_scenario_set",

@@ -13,11 +13,14 @@ is the sum of load minus PV of that day, ``P_therm`` is the transformer rating a
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from openvpp.data import load_simbench_lv
+from openvpp.data.simbench import SIMBENCH_TZ
 from openvpp.envelopes.engine import (
     DEFAULT_MARGIN,
     DYNAMIC_CAP_KW,
@@ -27,7 +30,8 @@ from openvpp.envelopes.engine import (
     raw_limit_kw,
 )
 from openvpp.envelopes.objects import EnvelopeSet, envelopes_from_limits
-from openvpp.errors import DataError, ValidationError
+from openvpp.errors import ValidationError
+from openvpp.fleet import Fleet
 from openvpp.timeseries import as_2d, check_index
 
 
@@ -120,7 +124,7 @@ def simbench_day_envelopes(
     cap_kw: float = DYNAMIC_CAP_KW,
     p_volt_kw: float | None = None,
     step_min: int = 15,
-    tz: str = "Europe/Berlin",
+    tz: str = SIMBENCH_TZ,
     strategy: str = "equal",
 ) -> DayEnvelopes:
     """Site envelopes for every load of a SimBench LV grid over one day of its 2016 profiles.
@@ -151,10 +155,7 @@ def simbench_day_envelopes(
     import simbench as sb
 
     if net is None:
-        try:
-            net = sb.get_simbench_net(grid_code)
-        except Exception as exc:
-            raise DataError(f"SimBench grid {grid_code!r} could not be loaded ({exc})") from exc
+        net = load_simbench_lv(grid_code)
     if step_min <= 0 or 15 % step_min != 0:
         raise ValidationError(f"step_min must divide 15 (got {step_min!r}); SimBench profiles are 15-min")
     d = pd.Timestamp(day)
@@ -196,3 +197,56 @@ def simbench_day_envelopes(
         strategy,
         der,
     )
+
+
+def fleet_day_envelopes(
+    fleet: Fleet,
+    site_p_kw: ArrayLike,
+    index: pd.DatetimeIndex,
+    node_limit_kw: Mapping[str, float] | float,
+    m: float = DEFAULT_MARGIN,
+    floor_kw: float = STATIC_FLOOR_KW,
+    cap_kw: float = DYNAMIC_CAP_KW,
+    strategy: str = "equal",
+) -> DayEnvelopes:
+    """Export envelopes of a fleet's sites, one constraint node (transformer) at a time (seed 001 §2.2).
+
+    The modelled net demand of each constraint node is the sum of its sites' uncontrolled net load
+    (``site_p_kw``), and the node's reverse-flow limits are ``node_limit_kw`` (the transformer rating when no
+    voltage study is available: both the voltage and the thermal limit take that value).
+
+    Parameters
+    ----------
+    fleet : openvpp.fleet.Fleet
+        The fleet; its ``constraint_node`` column groups sites.
+    site_p_kw : array_like, shape (n_sites, n_steps)
+        Net load of each site without VPP control, load convention (+ = import). [kW]
+    index : pandas.DatetimeIndex, shape (n_steps,)
+        Interval starts.
+    node_limit_kw : float or mapping of constraint-node name -> float
+        Reverse-flow limit of each constraint node; a float applies to all. [kW]
+    m, floor_kw, cap_kw, strategy
+        As in :func:`site_envelopes`.
+
+    Returns
+    -------
+    DayEnvelopes
+        One envelope per fleet site, in the fleet's site order.
+    """
+    p = as_2d("site_p_kw", site_p_kw, fleet.n_sites, len(index))
+    codes, labels = fleet.codes("constraint_node")
+    p_node = np.zeros((len(labels), p.shape[1]))
+    np.add.at(p_node, codes, p)
+    if isinstance(node_limit_kw, Mapping):
+        missing = [str(lab) for lab in labels if str(lab) not in node_limit_kw]
+        if missing:
+            raise ValidationError(
+                f"node_limit_kw has no limit for constraint node(s) {missing[:5]}; give one per node"
+            )
+        limits = np.array([float(node_limit_kw[str(lab)]) for lab in labels])
+    else:
+        limits = np.full(len(labels), float(node_limit_kw))
+    if not np.all(np.isfinite(limits)) or np.any(limits < 0):
+        raise ValidationError(f"node_limit_kw must be finite and >= 0 kW (got {limits.tolist()[:5]})")
+    return site_envelopes(fleet.sites.site_id, codes, index, p_node, limits, limits, m, floor_kw, cap_kw,
+                          strategy)

@@ -6,11 +6,13 @@ method) on the exactly reduced network (:mod:`openvpp.grid.reduction`):
 * the admittance matrix ``Y`` (3 unknowns per bus, lines as 3x3 phase impedances, the MV/LV transformer as
   a 3x3 impedance from its sequence impedances behind an ideal balanced source of ``v_source_pu``) is
   factorised **once** with a sparse LU;
-* every iteration solves ``V = V0 + Y^-1 I(V)`` for all T time steps at once (T right-hand sides), where
-  ``V0`` is the no-load voltage and ``I = -conj(S / V)`` the current drawn by constant-power wye loads
-  (load convention: ``S = p + j q`` drawn from the grid, ``p_kw < 0`` is an injection);
-* iterations stop when no voltage moves by more than ``tol_pu``; results are expanded back to every bus
-  and line of the full network.
+* the columns of ``Z = Y^-1`` at the bus-phases where a site is connected are computed from that one
+  factorisation; every iteration then updates ``V = V0 + Z I(V)`` at those bus-phases for all T time steps
+  at once, where ``V0`` is the no-load voltage and ``I = -conj(S / V)`` the current drawn by constant-power
+  wye loads (load convention: ``S = p + j q`` drawn from the grid, ``p_kw < 0`` is an injection);
+* iterations stop when no voltage moves by more than ``tol_pu``; all voltages then follow from one
+  product with ``Z`` and are expanded back to every bus and line of the full network by one sparse
+  product (:meth:`~openvpp.grid.reduction.Reduction.expansion_matrix`).
 
 It is written here rather than taken from a library because the batch engines at hand solve each step
 from scratch (power-grid-model) or step by step (OpenDSS, pandapower), while a feeder with fixed topology

@@ -85,6 +85,14 @@ def render_demo(result: Any, out_dir: Path | str = "openvpp-out", console: Conso
     console.print(f"figure: {path}")
     if getattr(result, "economics", None) is not None:
         console.print(f"[bold]economics[/] (Lampa prices, seed 000 §6.1): {result.economics.summary_text()}")
+    chk = getattr(result, "envelope_check", None)
+    if chk:
+        console.print(
+            f"[bold]envelopes[/] (constraint engine, seed 001 §2.2): mean export limit "
+            f"{chk['mean_export_limit_kw']:.1f} kW per site; with self-consumption batteries "
+            f"{chk['sites_above']} site(s) exceed their envelope in {chk['site_steps_above']} site-steps, "
+            f"{chk['energy_above_kwh']:.1f} of {chk['export_kwh']:.1f} kWh exported lie above it"
+        )
     if getattr(result, "flexibility", None) is not None:
         from openvpp.report.flexibility import render_fleet_flexibility
 

@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from openvpp.data import LV_GRIDS, day_slice
+from openvpp.data import LV_GRIDS, day_slice, load_simbench_lv
 from openvpp.data.simbench import SIMBENCH_TZ, SIMBENCH_YEAR, simbench_index
 from openvpp.economics.business import summary_for_fleet
+from openvpp.envelopes import fleet_day_envelopes
 from openvpp.errors import ValidationError
 from openvpp.fleet import Fleet, from_simbench
 from openvpp.fleet.operation import SelfConsumptionResult, self_consumption_summary, simulate_self_consumption
@@ -52,6 +53,12 @@ class DemoResult:
         parameter set (seed 000 §6.1).
     flexibility : openvpp.flex.fleet.FleetFlexibility or None
         Aggregate flexibility per CCP and for the VPP at the evening peak (seed 003 §3).
+    envelopes : openvpp.envelopes.DayEnvelopes or None
+        Export envelope of every site over the day from the constraint engine (seed 001 §2.2), with the
+        transformer rating as the node's reverse-flow limit.
+    envelope_check : dict
+        How the self-consumption day compares with the envelopes: site-steps whose export exceeds the
+        envelope and the energy above it. [-], [kWh]
     """
 
     grid_code: str
@@ -63,6 +70,8 @@ class DemoResult:
     elapsed_s: dict[str, float]
     economics: Any = None
     flexibility: Any = None
+    envelopes: Any = None
+    envelope_check: dict[str, float] = dataclasses.field(default_factory=dict)
 
     @property
     def index(self) -> pd.DatetimeIndex:
@@ -88,6 +97,7 @@ class DemoResult:
             "elapsed_s": self.elapsed_s,
             "economics": None if self.economics is None else self.economics.to_dict(),
             "flexibility": None if self.flexibility is None else self.flexibility.to_dict(),
+            "envelope_check": self.envelope_check,
         }
 
 
@@ -169,7 +179,39 @@ def run_demo(grid_code: str = "1-LV-rural1--2-sw", day: str = "2016-06-15", seed
         site="lampa",
     )
     flexibility = fleet_flexibility(fleet, f"{day} {EVENING_PEAK}")
-    elapsed["economics_and_flexibility"] = time.perf_counter() - t0
+    trafo_kw = float(load_simbench_lv(grid_code).trafo["sn_mva"].sum() * 1000.0)
+    envelopes = fleet_day_envelopes(fleet, op.site_p_without_kw, op.index, trafo_kw)
+    elapsed["economics_flexibility_envelopes"] = time.perf_counter() - t0
     return DemoResult(grid_code=grid_code, day=day, fleet=fleet, operation=op,
                       summary=self_consumption_summary(op), counts=counts, elapsed_s=elapsed,
-                      economics=economics, flexibility=flexibility)
+                      economics=economics, flexibility=flexibility, envelopes=envelopes,
+                      envelope_check=envelope_compliance(op.site_p_with_kw, envelopes.site_export_kw,
+                                                         op.dt_h))
+
+
+def envelope_compliance(site_p_kw: np.ndarray, export_limit_kw: np.ndarray, dt_h: float) -> dict[str, float]:
+    """Compare site powers with export envelopes (load convention: export is ``-site_p_kw``).
+
+    Parameters
+    ----------
+    site_p_kw : numpy.ndarray, shape (n_sites, n_steps)
+        Site power, + = import. [kW]
+    export_limit_kw : numpy.ndarray, shape (n_sites, n_steps)
+        Export envelope (non-negative). [kW]
+    dt_h : float
+        Step length. [h]
+
+    Returns
+    -------
+    dict
+        ``site_steps_above`` (count), ``sites_above`` (count), ``energy_above_kwh``, ``export_kwh`` and
+        ``mean_export_limit_kw``.
+    """
+    over = np.maximum(-np.asarray(site_p_kw) - np.asarray(export_limit_kw), 0.0)
+    return {
+        "site_steps_above": int(np.count_nonzero(over > 1e-9)),
+        "sites_above": int(np.count_nonzero(np.any(over > 1e-9, axis=1))),
+        "energy_above_kwh": float(over.sum() * dt_h),
+        "export_kwh": float(np.maximum(-np.asarray(site_p_kw), 0.0).sum() * dt_h),
+        "mean_export_limit_kw": float(np.mean(export_limit_kw)),
+    }

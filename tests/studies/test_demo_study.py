@@ -53,3 +53,16 @@ def test_the_command_runs_end_to_end(demo_result, tmp_path):
     assert result.exit_code == 0, result.output
     assert (tmp_path / DEMO_FIGURE).is_file()
     assert "self-consumption ratio" in result.output
+
+
+def test_envelope_compliance_by_hand():
+    from openvpp.studies.demo import envelope_compliance
+
+    # site 0 exports 8 kW against a 5 kW envelope for one step (3 kW over), site 1 imports
+    p = np.array([[-8.0, -4.0], [2.0, 1.0]])
+    lim = np.array([[5.0, 5.0], [5.0, 5.0]])
+    chk = envelope_compliance(p, lim, dt_h=0.5)
+    assert chk["site_steps_above"] == 1 and chk["sites_above"] == 1
+    assert chk["energy_above_kwh"] == pytest.approx(1.5)
+    assert chk["export_kwh"] == pytest.approx(6.0)
+    assert chk["mean_export_limit_kw"] == pytest.approx(5.0)
