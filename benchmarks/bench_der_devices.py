@@ -8,11 +8,8 @@ prints the median of several repeats (time.perf_counter).
 
 from __future__ import annotations
 
-import statistics
-import time
-from collections.abc import Callable
-
 import numpy as np
+from _timing import median_s
 
 from openvpp.der.flexload import FlexibleLoad, FlexLoadParams
 from openvpp.der.generator import (
@@ -32,13 +29,8 @@ REPEATS = 3
 GOAL_S = 1.0
 
 
-def _median(fn: Callable[[], object], repeats: int = REPEATS) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+def _median(fn, repeats: int = REPEATS) -> float:
+    return median_s(fn, repeats)
 
 
 def main() -> list[tuple[str, float]]:

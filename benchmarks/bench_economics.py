@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import statistics
-import time
+from _timing import median_s
 
 from openvpp.economics import business, dynamics, potential
 
 
 def _median_s(fn, repeats: int = 7) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return median_s(fn, repeats)
 
 
 def main() -> None:

@@ -6,11 +6,8 @@ Goal (foundation issue): building a fleet of 100,000 sites from records in < 2 s
 
 from __future__ import annotations
 
-import statistics
-import time
-from collections.abc import Callable
-
 import numpy as np
+from _timing import median_s
 
 from openvpp.fleet import from_records, synthetic
 
@@ -36,13 +33,8 @@ def _records(n: int, seed: int = 0) -> tuple[list[dict], dict[str, list[dict]]]:
     return sites, {"pv": pv, "battery": battery}
 
 
-def _median(fn: Callable[[], object], repeats: int = REPEATS) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+def _median(fn, repeats: int = REPEATS) -> float:
+    return median_s(fn, repeats)
 
 
 def main() -> list[tuple[str, str, float]]:

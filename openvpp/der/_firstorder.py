@@ -133,3 +133,47 @@ def as_step_input(
             f"{name} contains NaN or inf at device {int(bad[0])}, step {int(bad[1])}; fill it first"
         )
     return out
+
+
+def band_power_bounds(
+    t_min_c: ArrayLike,
+    t_max_c: ArrayLike,
+    t_free_c: ArrayLike,
+    dtemp_c_per_kw: ArrayLike,
+    p_prev_kw: ArrayLike,
+    ramp_kw: ArrayLike,
+    p_max_kw: ArrayLike,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Electric power that keeps the end-of-step temperature in a band, within rating and ramp.
+
+    The end-of-step temperature is affine in the (constant) electric power ``p``:
+    ``T_end = t_free_c + dtemp_c_per_kw * p``. The band ``[t_min_c, t_max_c]`` maps to a power interval,
+    intersected with ``[max(0, p_prev - ramp), min(p_max, p_prev + ramp)]``. When the two do not overlap the
+    band cannot be kept this step and the interval collapses to the nearest physically possible power.
+
+    Parameters
+    ----------
+    t_min_c, t_max_c : array_like
+        Temperature band. [degC]
+    t_free_c : array_like
+        End-of-step temperature with the unit off. [degC]
+    dtemp_c_per_kw : array_like
+        Change of the end-of-step temperature per kW of electric power (signed, non-zero). [degC/kW]
+    p_prev_kw, ramp_kw, p_max_kw : array_like
+        Previous power, largest change over the step, rating. [kW]
+
+    Returns
+    -------
+    (p_lo_kw, p_hi_kw) : tuple of numpy.ndarray
+        Feasible electric power (load convention, >= 0). [kW]
+    """
+    x1 = (np.asarray(t_min_c) - t_free_c) / dtemp_c_per_kw
+    x2 = (np.asarray(t_max_c) - t_free_c) / dtemp_c_per_kw
+    c_lo, c_hi = np.minimum(x1, x2), np.maximum(x1, x2)
+    ph_lo = np.maximum(0.0, np.asarray(p_prev_kw) - ramp_kw)
+    ph_hi = np.minimum(p_max_kw, np.asarray(p_prev_kw) + ramp_kw)
+    lo = np.maximum(c_lo, ph_lo)
+    hi = np.minimum(c_hi, ph_hi)
+    empty = lo > hi
+    forced = np.where(c_lo > ph_hi, ph_hi, ph_lo)
+    return np.where(empty, forced, lo), np.where(empty, forced, hi)

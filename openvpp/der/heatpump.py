@@ -33,7 +33,7 @@ import dataclasses
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from openvpp.der._firstorder import as_step_input, check_dt, first_order_step
+from openvpp.der._firstorder import as_step_input, band_power_bounds, check_dt, first_order_step
 from openvpp.der._params import ParamTable, param
 from openvpp.timeseries import as_2d
 
@@ -298,21 +298,10 @@ class HeatPump:
         return np.exp(-x), -np.expm1(-x)
 
     def _bounds(self, t_free, dtemp, p_prev, ramp):
-        """Comfort interval of the end-of-step temperature mapped to power, within rating and ramp.
-
-        ``t_free`` is the end temperature with the unit off, ``dtemp`` its change per kW (signed).
-        """
+        """Band of the end-of-step temperature mapped to power (``dtemp`` degC per kW), within the rating
+        and ramp (see :func:`openvpp.der._firstorder.band_power_bounds`)."""
         pr = self.params
-        x1 = (pr.t_min_c - t_free) / dtemp
-        x2 = (pr.t_max_c - t_free) / dtemp
-        c_lo, c_hi = np.minimum(x1, x2), np.maximum(x1, x2)
-        ph_lo = np.maximum(0.0, p_prev - ramp)
-        ph_hi = np.minimum(pr.p_max_kw, p_prev + ramp)
-        lo = np.maximum(c_lo, ph_lo)
-        hi = np.minimum(c_hi, ph_hi)
-        empty = lo > hi
-        forced = np.where(c_lo > ph_hi, ph_hi, ph_lo)
-        return np.where(empty, forced, lo), np.where(empty, forced, hi)
+        return band_power_bounds(pr.t_min_c, pr.t_max_c, t_free, dtemp, p_prev, ramp, pr.p_max_kw)
 
     def simulate(
         self,

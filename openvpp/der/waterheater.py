@@ -24,7 +24,7 @@ import dataclasses
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from openvpp.der._firstorder import as_step_input, check_dt, phi, psi
+from openvpp.der._firstorder import as_step_input, band_power_bounds, check_dt, phi, psi
 from openvpp.der._params import ParamTable, param
 from openvpp.errors import ValidationError
 from openvpp.timeseries import as_2d
@@ -182,17 +182,9 @@ class WaterHeater:
 
     def _bounds(self, t_free, dtemp, p_prev, ramp):
         """Band of the end-of-step temperature mapped to power (``dtemp`` degC per kW), within the rating
-        and ramp; collapses to the nearest feasible power when the band cannot be kept."""
+        and ramp (see :func:`openvpp.der._firstorder.band_power_bounds`)."""
         pr = self.params
-        c_lo = (pr.t_min_c - t_free) / dtemp
-        c_hi = (pr.t_max_c - t_free) / dtemp
-        ph_lo = np.maximum(0.0, p_prev - ramp)
-        ph_hi = np.minimum(pr.p_max_kw, p_prev + ramp)
-        lo = np.maximum(c_lo, ph_lo)
-        hi = np.minimum(c_hi, ph_hi)
-        empty = lo > hi
-        forced = np.where(c_lo > ph_hi, ph_hi, ph_lo)
-        return np.where(empty, forced, lo), np.where(empty, forced, hi)
+        return band_power_bounds(pr.t_min_c, pr.t_max_c, t_free, dtemp, p_prev, ramp, pr.p_max_kw)
 
     def simulate(
         self,
