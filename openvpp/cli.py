@@ -32,7 +32,7 @@ OUT_DIR_OPTION = typer.Option(Path("openvpp-out"), "--out", help="Folder for fig
 
 @app.command()
 def demo(
-    grid: str = typer.Option("1-LV-rural1--2-sw", help="SimBench LV grid code to load as the demo fleet."),
+    grid: str = typer.Option("1-LV-semiurb4--2-sw", help="SimBench LV grid code to load as the demo fleet."),
     day: str = typer.Option("2016-06-15", help="Day to simulate (SimBench profile year 2016)."),
     out: Path = OUT_DIR_OPTION,
     seed: int = typer.Option(0, help="Seed for the documented random assignment of devices."),
@@ -160,6 +160,33 @@ def envelopes_hosting(
     from openvpp.report.envelopes import render_hosting
 
     render_hosting(result, out, console)
+
+
+@envelopes_app.command("network")
+def envelopes_network(
+    grid: str = typer.Option("1-LV-rural1--2-sw", help="SimBench LV grid code."),
+    day: str = typer.Option("2016-06-15", help="Day of the SimBench profile year 2016."),
+    fairness: str = typer.Option("equal", help="equal, proportional or maxmin."),
+    v_min: float = typer.Option(0.9, help="Lowest phase voltage, pu."),
+    v_max: float = typer.Option(1.1, help="Highest phase voltage, pu."),
+    loading_max: float = typer.Option(1.0, help="Largest line / transformer loading (1 = rating)."),
+    cap_kw: float | None = typer.Option(None, help="Largest envelope of a site, kW (default: none)."),
+    margin: float = typer.Option(0.8, "--margin", "-m", help="Confidence margin m of the SAPN heuristic."),
+    out: Path = OUT_DIR_OPTION,
+    as_json: bool = typer.Option(False, "--json", help="Print machine-readable results."),
+) -> None:
+    """Per-site export/import envelopes from the exact power flow, compared with the SAPN heuristic."""
+    import json
+
+    from openvpp.envelopes.network_envelopes import compare_with_heuristic
+
+    result = compare_with_heuristic(grid, day, fairness, v_min, v_max, loading_max, cap_kw, m=margin)
+    if as_json:
+        console.print_json(json.dumps(result.summary()))
+        return
+    from openvpp.report.envelopes import render_network
+
+    render_network(result, out, console)
 
 
 # --- LV grid OPF (seed 000 §7): `openvpp study chile-technical`, `openvpp opf` ---

@@ -89,6 +89,8 @@ class OPFResult:
         Number of OPF solves (linearisations); 1 without grid constraints.
     dv_history_pu : list of float
         After each solve, the largest move of the linearisation point ``max |V_exact - V*|``. [pu]
+    v_error_history_pu : list of float
+        After each solve, ``max | |V_opf| - |V_exact| |`` of that solve (empty without grid constraints). [pu]
     converged : bool
         Whether the last move was below ``tol_v_pu``.
     v_error_pu : float
@@ -120,6 +122,7 @@ class OPFResult:
     trafo_utilisation: NDArray[np.float64]
     iterations: int
     dv_history_pu: list[float]
+    v_error_history_pu: list[float]
     converged: bool
     v_error_pu: float
     violations: pd.DataFrame
@@ -152,6 +155,7 @@ class OPFResult:
             "iterations": self.iterations,
             "converged": self.converged,
             "dv_history_pu": [float(x) for x in self.dv_history_pu],
+            "v_error_history_pu": [float(x) for x in self.v_error_history_pu],
             "v_error_pu": None if np.isnan(self.v_error_pu) else float(self.v_error_pu),
             "v_exact_min_pu": float(self.v_exact_pu.min()),
             "v_exact_max_pu": float(self.v_exact_pu.max()),
@@ -490,7 +494,8 @@ def solve_opf(
     for the network when ``grid_constraints``, and objective (23) (``"self_consumption"``) or (24)
     (``"export"`` in the ``service`` steps, weights of §7.2). With grid constraints the problem is re-solved
     around the exact power flow of its own dispatch until the linearisation point moves less than
-    ``tol_v_pu`` (or ``max_iter`` solves). The exact power flow of the final dispatch gives the validation:
+    ``tol_v_pu`` (or ``max_iter`` solves; a stalled move is damped by taking the midpoint of the last two
+    points). The exact power flow of the final dispatch gives the validation:
     voltage error of the OPF and every limit the exact solution violates.
 
     Parameters
@@ -581,6 +586,7 @@ def solve_opf(
         pf_s += time.perf_counter() - t0
         v_star = flow.v_complex_pu.reshape(3 * network.n_bus, t)
     history: list[float] = []
+    err_history: list[float] = []
     n_iter = 0
     v_opf = None
     while True:
@@ -603,10 +609,14 @@ def solve_opf(
             break
         v_new = flow.v_complex_pu.reshape(3 * network.n_bus, t)
         v_opf = np.abs(prob.vr.value + 1j * prob.vi.value).reshape(network.n_bus, 3, t)
+        err_history.append(float(np.abs(v_opf - np.abs(flow.v_complex_pu)).max()))
         history.append(float(np.abs(v_new - v_star).max()))
-        v_star = v_new
         if history[-1] < tol_v_pu or n_iter >= max_iter:
             break
+        # the move shrinks about tenfold per solve; if it stalls (a dispatch flipping between two
+        # near-equal optima), take the midpoint of the last two points instead
+        stalled = len(history) >= 2 and history[-1] > 0.5 * history[-2]
+        v_star = 0.5 * (v_star + v_new) if stalled else v_new
     v, line_u, trafo_u, viol = find_violations(network, flow, v_min_pu, v_max_pu, violation_tol_pct)
     v_err = float(np.abs(v_opf - v).max()) if v_opf is not None else float("nan")
     e = batteries.soc0[:, None] * batteries.e_max_kwh[:, None] + np.cumsum(
@@ -619,10 +629,10 @@ def solve_opf(
         site_ids=network.sites["site_id"].to_numpy(), managed=managed,
         p_site_kw=p_site, q_site_kvar=ql.copy(), p_battery_kw=p_bat, e_battery_kwh=e,
         v_opf_pu=v_opf, v_exact_pu=v, line_utilisation=line_u, trafo_utilisation=trafo_u,
-        iterations=n_iter, dv_history_pu=history,
+        iterations=n_iter, dv_history_pu=history, v_error_history_pu=err_history,
         converged=bool(grid_constraints and history[-1] < tol_v_pu) or not grid_constraints,
         v_error_pu=v_err, violations=viol, objective_value=value,
         build_s=build_s, solve_s=solve_s, pf_s=pf_s,
-        n_variables=int(sum(v.size for v in prob.problem.variables())),
+        n_variables=int(sum(var.size for var in prob.problem.variables())),
     )
 

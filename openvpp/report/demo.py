@@ -45,6 +45,25 @@ def summary_table(result: Any) -> Table:
     return table
 
 
+def network_table(result: Any) -> Table:
+    """Exact unbalanced power flow of the demo day, without and with batteries."""
+    table = Table(title=f"Network check of the day (exact unbalanced power flow, {result.grid_code})")
+    table.add_column("quantity")
+    table.add_column("limit")
+    table.add_column("without batteries", justify="right")
+    table.add_column("with batteries", justify="right")
+    a, b = result.network_check["without_battery"], result.network_check["with_battery"]
+    for label, limit, key, fmt in (
+        ("lowest voltage [pu]", ">= 0.90", "v_min_pu", "{:.4f}"),
+        ("highest voltage [pu]", "<= 1.10", "v_max_pu", "{:.4f}"),
+        ("highest line utilisation", "<= 100 %", "line_utilisation_max", "{:.1%}"),
+        ("highest transformer loading", "<= 100 %", "trafo_loading_max", "{:.1%}"),
+        ("steps with a violation", "0", "steps_violating", "{:d}"),
+    ):
+        table.add_row(label, limit, fmt.format(getattr(a, key)), fmt.format(getattr(b, key)))
+    return table
+
+
 def plot_net_load(result: Any, path: Path) -> Path:
     """Write the aggregate net load with and without batteries (+ = import) as a PNG."""
     idx = result.index
@@ -85,6 +104,8 @@ def render_demo(result: Any, out_dir: Path | str = "openvpp-out", console: Conso
     console.print(f"figure: {path}")
     if getattr(result, "economics", None) is not None:
         console.print(f"[bold]economics[/] (Lampa prices, seed 000 §6.1): {result.economics.summary_text()}")
+    if getattr(result, "network_check", None):
+        console.print(network_table(result))
     chk = getattr(result, "envelope_check", None)
     if chk:
         console.print(

@@ -20,7 +20,7 @@ Hosting share method: customers join the VPP in a fixed random order (seeded), s
 the exact power flow is solved for *every* count ``n = 0..N`` at once (each count is one column of the
 batched solver), and the hosting count is the largest ``n`` for which ``0..n`` are all free of
 violations. This replaces a bisection: it costs one batched power flow, needs no monotonicity assumption,
-and a tighter limit can never raise the result.
+and a tighter limit can never raise the result. Further random join orders give the spread of the share.
 
 Data assumptions (also in docs/grid.md): SimBench profile year 2016, default demand day 2016-06-21 (a
 northern summer weekday); PV from the pvlib clear sky at Lampa on 2016-12-21 (the southern summer solstice,
@@ -49,6 +49,7 @@ from openvpp.grid.loaders import ieee_european_lv, simbench_lv
 from openvpp.grid.network import Network
 from openvpp.grid.powerflow import BatchPowerFlow
 from openvpp.grid.reduction import reduce_network
+from openvpp.timeseries import as_2d
 from openvpp.units import q_from_power_factor
 
 #: networks of the study: key -> (label, loader spec)
@@ -252,11 +253,20 @@ def hosting_share(
     v_min_pu, v_max_pu : float
         Voltage limits. [pu]
     """
-    svc = np.flatnonzero(np.asarray(service, dtype=bool))
-    if svc.size == 0:
-        raise ValidationError("service must select at least one step")
-    n_c = len(join_order)
     ns = network.n_site
+    p_load_kw = as_2d("p_load_kw", p_load_kw, ns)
+    q_load_kvar = as_2d("q_load_kvar", q_load_kvar, ns, p_load_kw.shape[1])
+    p_pv_kw = as_2d("p_pv_kw", p_pv_kw, ns, p_load_kw.shape[1])
+    svc = np.flatnonzero(np.asarray(service, dtype=bool))
+    if svc.size == 0 or len(service) != p_load_kw.shape[1]:
+        raise ValidationError(
+            f"service must be a boolean mask of length {p_load_kw.shape[1]} selecting at least one step"
+        )
+    join_order = np.asarray(join_order, dtype=np.int64)
+    if join_order.size and (join_order.min() < 0 or join_order.max() >= ns or np.unique(join_order).size
+                            != join_order.size):
+        raise ValidationError(f"join_order must hold distinct site indices in [0, {ns})")
+    n_c = len(join_order)
     k = svc.size
     # member[i, n] = site i is a member when n customers have joined
     rank = np.full(ns, n_c + 1)
@@ -304,6 +314,7 @@ class NetworkStudy:
     midday_step: int
     hosting: HostingResult | None
     hosting_tight: HostingResult | None
+    hosting_orders: NDArray[np.float64] | None = None  # hosting share for other random join orders
 
     def to_dict(self) -> dict[str, object]:
         """Every figure's numbers (``--json``)."""
@@ -344,6 +355,12 @@ class NetworkStudy:
                     "first_violation": h.first_violation,
                     "worst_excess_pct": np.round(h.worst_excess_pct, 4).tolist(),
                 }
+        if self.hosting_orders is not None and self.hosting_orders.size:
+            sh = self.hosting_orders
+            out["hosting"]["join_orders"] = {  # type: ignore[index]
+                "n_orders": int(sh.size), "shares": np.round(sh, 4).tolist(),
+                "median": float(np.median(sh)), "min": float(sh.min()), "max": float(sh.max()),
+            }
         return out
 
 
@@ -379,9 +396,15 @@ def run_network(
     v_max_pu: float = 1.1,
     tight_v_max_pu: float | None = 1.05,
     hosting: bool = True,
+    hosting_orders: int = 20,
+    seed: int = 0,
     solver_opts: dict | None = None,
 ) -> NetworkStudy:
-    """Run every case of §7.3-7.4 of seed 000 on one network (module docstring)."""
+    """Run every case of §7.3-7.4 of seed 000 on one network (module docstring).
+
+    ``hosting_orders`` further random join orders (seeded by ``seed``) give the spread of the hosting
+    share, which depends on which customers join first.
+    """
     net = case.reduced
     ns, t = case.p_load_kw.shape
     pv = np.zeros((ns, t))
@@ -412,7 +435,7 @@ def run_network(
             "v_min_pu": float(flow.v_pu.min()), "v_max_pu": float(flow.v_pu.max()),
             "max_violation_pct": float(viol["excess_pct"].max()) if len(viol) else 0.0,
         }
-    host = tight = None
+    host = tight = spread = None
     if hosting:
         pv_all = np.zeros((ns, t))
         pv_all[case.customers] = pv_kwp * case.pv_kw_per_kwp[None, :]
@@ -420,8 +443,14 @@ def run_network(
         host = hosting_share(*hargs, v_min_pu=v_min_pu, v_max_pu=v_max_pu)
         if tight_v_max_pu is not None:
             tight = hosting_share(*hargs, v_min_pu=v_min_pu, v_max_pu=tight_v_max_pu)
+        rng = np.random.default_rng([seed, 1])
+        spread = np.array([
+            hosting_share(net, case.p_load_kw, case.q_load_kvar, pv_all, rng.permutation(case.customers),
+                          svc20, v_min_pu=v_min_pu, v_max_pu=v_max_pu).share
+            for _ in range(int(hosting_orders))
+        ])
     return NetworkStudy(case=case, results=results, full_check=full_check, service_step=s20,
-                        midday_step=s1230, hosting=host, hosting_tight=tight)
+                        midday_step=s1230, hosting=host, hosting_tight=tight, hosting_orders=spread)
 
 
 def run_chile_technical(
@@ -475,7 +504,7 @@ def run_chile_technical(
         if progress:
             progress(f"{key}: solving OPF cases ({case.reduced.n_bus} buses after reduction)")
         studies.append(run_network(case, soc0=soc0, v_min_pu=v_min_pu, v_max_pu=v_max_pu,
-                                   tight_v_max_pu=tight_v_max_pu, hosting=hosting))
+                                   tight_v_max_pu=tight_v_max_pu, hosting=hosting, seed=seed))
     params = {"day": day, "pv_day": pv_day, "share": share, "seed": seed, "soc0": soc0, "v_min_pu": v_min_pu,
               "v_max_pu": v_max_pu, "tight_v_max_pu": tight_v_max_pu, "step_min": STEP_MIN,
               "pv_kwp": 2.5, "battery": "5 kW / 13.5 kWh, 95 % round trip", "power_factor": 0.98,

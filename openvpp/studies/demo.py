@@ -24,6 +24,8 @@ from openvpp.errors import ValidationError
 from openvpp.fleet import Fleet, from_simbench
 from openvpp.fleet.operation import SelfConsumptionResult, self_consumption_summary, simulate_self_consumption
 from openvpp.flex import fleet_flexibility
+from openvpp.grid.check import check_day, network_for_sites
+from openvpp.grid.loaders import simbench_lv
 
 #: start of the evening-peak period at which the demo reports flexibility (CPF+ block of seed 000 Table 1)
 EVENING_PEAK = "19:00"
@@ -59,6 +61,8 @@ class DemoResult:
     envelope_check : dict
         How the self-consumption day compares with the envelopes: site-steps whose export exceeds the
         envelope and the energy above it. [-], [kWh]
+    network_check : dict of str -> openvpp.grid.check.NetworkCheck
+        Exact unbalanced power flow of the day on the grid, ``"without_battery"`` and ``"with_battery"``.
     """
 
     grid_code: str
@@ -72,6 +76,7 @@ class DemoResult:
     flexibility: Any = None
     envelopes: Any = None
     envelope_check: dict[str, float] = dataclasses.field(default_factory=dict)
+    network_check: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def index(self) -> pd.DatetimeIndex:
@@ -98,6 +103,7 @@ class DemoResult:
             "economics": None if self.economics is None else self.economics.to_dict(),
             "flexibility": None if self.flexibility is None else self.flexibility.to_dict(),
             "envelope_check": self.envelope_check,
+            "network_check": {k: v.to_dict() for k, v in self.network_check.items()},
         }
 
 
@@ -116,7 +122,7 @@ def _check_day(day: str) -> str:
     return ts.strftime("%Y-%m-%d")
 
 
-def run_demo(grid_code: str = "1-LV-rural1--2-sw", day: str = "2016-06-15", seed: int = 0,
+def run_demo(grid_code: str = "1-LV-semiurb4--2-sw", day: str = "2016-06-15", seed: int = 0,
              progress: bool = False, prosumer_share: float = 0.5, warmup_days: int = 1) -> DemoResult:
     """Load a SimBench LV grid as a fleet and simulate one day of self-consumption operation.
 
@@ -182,9 +188,17 @@ def run_demo(grid_code: str = "1-LV-rural1--2-sw", day: str = "2016-06-15", seed
     trafo_kw = float(load_simbench_lv(grid_code).trafo["sn_mva"].sum() * 1000.0)
     envelopes = fleet_day_envelopes(fleet, op.site_p_without_kw, op.index, trafo_kw)
     elapsed["economics_flexibility_envelopes"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    network = network_for_sites(simbench_lv(grid_code), fleet.sites.site_id)
+    network_check = {
+        "without_battery": check_day(network, op.site_p_without_kw),
+        "with_battery": check_day(network, op.site_p_with_kw),
+    }
+    elapsed["network_check"] = time.perf_counter() - t0
     return DemoResult(grid_code=grid_code, day=day, fleet=fleet, operation=op,
                       summary=self_consumption_summary(op), counts=counts, elapsed_s=elapsed,
                       economics=economics, flexibility=flexibility, envelopes=envelopes,
+                      network_check=network_check,
                       envelope_check=envelope_compliance(op.site_p_with_kw, envelopes.site_export_kw,
                                                          op.dt_h))
 

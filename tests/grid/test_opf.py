@@ -132,6 +132,8 @@ def test_opf_voltages_agree_with_exact_flow_on_ieee_feeder(ieee_reduced):
     assert free.violations["kind"].eq("v_max").any()  # exporting 5 kW each raises the voltage above 1.03
     res = opf.solve_opf(net, pl, ql, pv, bat, 0.5, service=_service(), v_max_pu=1.03, start="base")
     assert res.iterations >= 2 and res.converged
+    assert len(res.v_error_history_pu) == res.iterations
+    assert res.v_error_history_pu[-1] == pytest.approx(res.v_error_pu)
     assert res.v_error_pu <= 0.005
     assert res.max_violation_pct <= 0.5
     assert res.v_exact_pu.max() <= 1.03 * 1.005
