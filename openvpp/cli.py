@@ -220,18 +220,18 @@ def study_chile_technical(
 @app.command("opf")
 def opf_command(
     network: Path = typer.Argument(..., help="Network file: pandapower .json or OpenDSS .dss."),
-    load: Path = typer.Option(..., "--load", help="CSV of demand [kW]: time column, one column per site."),
-    pv: Path | None = typer.Option(None, "--pv", help="CSV of PV output [kW], same layout."),
+    load: Path = typer.Option(..., "--load", help="CSV of demand (kW): time column, one column per site."),
+    pv: Path | None = typer.Option(None, "--pv", help="CSV of PV output (kW), same layout."),
     batteries: str | None = typer.Option(
         None, "--batteries", help="Comma-separated site ids with a 5 kW battery (default: sites with PV)."
     ),
     objective: str = typer.Option("export", help="'export' (eq. 24) or 'self_consumption' (eq. 23)."),
     service: str = typer.Option("20:00", help="Start of the service period (HH:MM)."),
-    service_minutes: float = typer.Option(30.0, help="Length of the service period [min]."),
+    service_minutes: float = typer.Option(30.0, help="Length of the service period (min)."),
     grid: bool = typer.Option(True, "--grid/--no-grid", help="Include the grid constraints (11)-(22)."),
-    v_min: float = typer.Option(0.9, help="Lower voltage limit [pu]."),
-    v_max: float = typer.Option(1.1, help="Upper voltage limit [pu]."),
-    v_source: float | None = typer.Option(None, help="Head voltage behind the transformer [pu]."),
+    v_min: float = typer.Option(0.9, help="Lower voltage limit (pu)."),
+    v_max: float = typer.Option(1.1, help="Upper voltage limit (pu)."),
+    v_source: float | None = typer.Option(None, help="Head voltage behind the transformer (pu)."),
     json_out: bool = typer.Option(False, "--json", help="Print machine-readable results."),
 ) -> None:
     """Three-phase OPF of a VPP on your own network and profiles, validated by exact power flow."""
@@ -281,7 +281,7 @@ def flex_command(
         help="'simbench:<grid code>' (real LV grid with profiles) or 'synthetic:<n sites>'.",
     ),
     time: str = typer.Option("2016-06-15 19:00", "--time", help="Start of the assessed period."),
-    horizon_h: float = typer.Option(1.0, "--horizon-h", help="Horizon of the energy metric [h]."),
+    horizon_h: float = typer.Option(1.0, "--horizon-h", help="Horizon of the energy metric (h)."),
     seed: int = typer.Option(0, help="Seed of the fleet builder."),
     strip: bool = typer.Option(False, "--strip", help="Also compute the day's time strip (P50 VPP pi)."),
     out: Path | None = typer.Option(None, "--out", help="Folder for flex_fleet.png (no figure if omitted)."),

@@ -44,3 +44,12 @@ def test_network_for_sites_orders_and_rejects(rural):
         network_for_sites(rural, ["nowhere"])
     with pytest.raises(ValidationError, match="v_min_pu"):
         check_day(rural, np.zeros((rural.n_site, 1)), v_min_pu=1.2)
+
+
+def test_check_day_agrees_with_pandapower(rural, rng):
+    from openvpp.grid.powerflow import run_powerflow
+
+    p = rng.uniform(-8.0, 6.0, size=(rural.n_site, 1))
+    chk = check_day(rural, p, np.zeros_like(p))
+    ref = run_powerflow(rural, p, np.zeros_like(p), engine="pandapower")
+    np.testing.assert_allclose(chk.result.v_pu, ref.v_pu, atol=1e-5)
