@@ -238,6 +238,12 @@ def _fixed_metrics(
             from openvpp.der.waterheater import WaterHeater
 
             parts.append(adapters.metrics_from_waterheater(WaterHeater(table), dt_h, horizon_h, ccp=ccp))
+        elif cls_name == "ev":
+            ev, note = _ev_at(table, start, dt_h)
+            notes.append(note)
+            if ev is None:
+                continue
+            parts.append(adapters.metrics_from_ev(ev, dt_h, horizon_h, ccp=ccp))
         elif cls_name == "generator":
             from openvpp.der.generator import DispatchableGenerator
 
@@ -251,6 +257,32 @@ def _fixed_metrics(
             continue
         counts[cls_name] = table.n
     return parts, counts, notes, pv_avail
+
+
+#: fleet EV sessions are written on a noon-to-noon day of 15-min steps (openvpp.fleet.builders)
+_EV_SESSION_START_H = 12.0
+_EV_SESSION_STEP_H = 0.25
+
+
+def _ev_at(table: Any, start: pd.Timestamp, dt_h: float) -> tuple[Any, str]:
+    """EV sessions advanced to ``start`` on their noon-to-noon, 15-min session day.
+
+    Until ``start`` each car follows its deferred (latest-start) profile, i.e. zero set-points clipped by the
+    must-charge rule, so its stored energy at ``start`` is the least it can have while still meeting its
+    departure target.
+    """
+    from openvpp.der.ev import EV
+
+    if not np.isclose(dt_h, _EV_SESSION_STEP_H):
+        return None, (f"{table.n} ev session(s) skipped: sessions are defined on 15-min steps, "
+                      f"the assessment uses dt_h={dt_h:g} h")
+    hours = (start.hour + start.minute / 60.0 - _EV_SESSION_START_H) % 24.0
+    t0 = round(hours / _EV_SESSION_STEP_H)
+    ev = EV(table, _EV_SESSION_STEP_H)
+    if t0 > 0:
+        ev.simulate(np.zeros((table.n, t0)))
+    return ev, (f"EV sessions advanced to step {t0} of their noon-to-noon day on the deferred (latest-start) "
+                "profile; {n} connected".format(n=int(ev.connected.sum())))
 
 
 def _pv_metrics(
@@ -300,8 +332,8 @@ def build_fleet(spec: str, seed: int = 0) -> Any:
             n = int(arg or 1000)
         except ValueError:
             raise ValidationError(f"synthetic fleet size must be a whole number (got {arg!r})") from None
-        # classes whose state fleet_flexibility can set up without profiles (EV sessions need a time axis)
-        usable = set(fl.available_der_classes()) & {"pv", "battery", "heatpump", "waterheater"}
+        # classes whose state fleet_flexibility can set up without profiles
+        usable = set(fl.available_der_classes()) & {"pv", "battery", "heatpump", "waterheater", "ev"}
         mix = {k: v for k, v in fl.DEFAULT_MIX.items() if k in usable}
         return fl.synthetic(n, mix=mix, seed=seed)
     raise ValidationError(f"--fleet must be 'simbench:<grid code>' or 'synthetic:<n sites>' (got {spec!r})")
