@@ -38,9 +38,11 @@ def demo(
     seed: int = typer.Option(0, help="Seed for the documented random assignment of devices."),
 ) -> None:
     """Load a real LV grid as a fleet and simulate one day of today's practice (self-consumption)."""
+    from openvpp.report import check_out_dir
     from openvpp.report.demo import render_demo
     from openvpp.studies.demo import run_demo
 
+    check_out_dir(out)
     result = run_demo(grid_code=grid, day=day, seed=seed, progress=True)
     render_demo(result, out_dir=out, console=console)
 
@@ -82,8 +84,14 @@ def envelopes_compute(
     """Raw and mediated limits for the 25 day-type scenarios (seed 001 §2.2)."""
     import json
 
-    from openvpp.studies.envelopes import run_envelope_study, scenario_envelopes
+    from openvpp.report import check_out_dir
+    from openvpp.studies.envelopes import check_study_inputs, run_envelope_study, scenario_envelopes
 
+    check_study_inputs(location, transformers, margin, seed, scenario=scenario)
+    if envelopes is not None:
+        check_out_dir(envelopes.parent, "--envelopes")
+    if not as_json:
+        check_out_dir(out)
     prog, cb = _envelope_progress("constraint engine")
     with prog:
         result = run_envelope_study(location, transformers, margin, seed=seed, progress=cb)
@@ -119,8 +127,12 @@ def envelopes_metrics(
     """Available/released energy, average available capacity and the seed's findings (seed 001 §2.4, §3)."""
     import json
 
-    from openvpp.studies.envelopes import run_envelope_study
+    from openvpp.report import check_out_dir
+    from openvpp.studies.envelopes import check_study_inputs, run_envelope_study
 
+    check_study_inputs(location, transformers, margin, seed, workers, scheduler)
+    if not as_json:
+        check_out_dir(out)
     prog, cb = _envelope_progress("capacity metrics")
     with prog:
         result = run_envelope_study(location, transformers, margin, seed=seed, workers=workers,
@@ -148,8 +160,12 @@ def envelopes_hosting(
     """Hosting capacity vs % of the year unconstrained (seed 001 §4, Figure 21, Table 6)."""
     import json
 
-    from openvpp.studies.envelopes import run_hosting_study
+    from openvpp.report import check_out_dir
+    from openvpp.studies.envelopes import check_study_inputs, run_hosting_study
 
+    check_study_inputs(location, transformers, margin, seed, workers, scheduler)
+    if not as_json:
+        check_out_dir(out)
     prog, cb = _envelope_progress("hosting capacity")
     with prog:
         result = run_hosting_study(transformers, synthetic, location, margin, seed=seed, workers=workers,
@@ -179,7 +195,10 @@ def envelopes_network(
     import json
 
     from openvpp.envelopes.network_envelopes import compare_with_heuristic
+    from openvpp.report import check_out_dir
 
+    if not as_json:
+        check_out_dir(out)
     result = compare_with_heuristic(grid, day, fairness, v_min, v_max, loading_max, cap_kw, m=margin)
     if as_json:
         console.print_json(json.dumps(result.summary()))
@@ -202,9 +221,11 @@ def study_chile_technical(
     json_out: bool = typer.Option(False, "--json", help="Print every figure's numbers as JSON."),
 ) -> None:
     """Technical VPP assessment of the Chile roadmap (seed 000 §7) on public LV networks."""
+    from openvpp.report import check_out_dir
     from openvpp.report.grid import render_chile_technical
     from openvpp.studies.chile_technical import run_chile_technical
 
+    check_out_dir(out)
     progress = None if json_out else (lambda msg: err_console.print(f"[dim]{msg}[/]"))
     result = run_chile_technical(
         [n.strip() for n in networks.split(",") if n.strip()], day=day, pv_day=pv_day, share=share,
@@ -238,7 +259,7 @@ def opf_command(
     from openvpp.report.grid import opf_table
     from openvpp.studies.user_opf import run_opf_files
 
-    sites = [s.strip() for s in batteries.split(",")] if batteries else None
+    sites = [s.strip() for s in batteries.split(",") if s.strip()] if batteries is not None else None
     _, index, res = run_opf_files(
         network, load, pv_csv=pv, battery_sites=sites, objective=objective,  # type: ignore[arg-type]
         service_start=service, service_minutes=service_minutes, grid_constraints=grid,
@@ -261,9 +282,11 @@ def study_flexibility_paper(
     json_out: bool = typer.Option(False, "--json", help="Print machine-readable results instead of tables."),
 ) -> None:
     """Reproduce both worked cases of the operational-flexibility paper (seed 003 §4) with figures."""
+    from openvpp.report import check_out_dir
     from openvpp.report.flexibility import render_flexibility_paper
     from openvpp.studies.flexibility_paper import run_flexibility_paper
 
+    check_out_dir(out)
     result = run_flexibility_paper()
     if json_out:
         import json
@@ -288,10 +311,13 @@ def flex_command(
     json_out: bool = typer.Option(False, "--json", help="Print machine-readable results."),
 ) -> None:
     """Aggregate flexibility of a fleet per CCP at a chosen time, with its P10/P50/P90 table (seed 003)."""
-    from openvpp.flex.fleet import build_fleet, fleet_flexibility
+    from openvpp.flex.fleet import flexibility_of_spec
+    from openvpp.report import check_out_dir
     from openvpp.report.flexibility import render_fleet_flexibility
 
-    result = fleet_flexibility(build_fleet(fleet, seed=seed), time, horizon_h=horizon_h, strip=strip)
+    if out is not None and not json_out:
+        check_out_dir(out)
+    result = flexibility_of_spec(fleet, time, horizon_h=horizon_h, seed=seed, strip=strip)
     if json_out:
         import json
 
@@ -320,14 +346,24 @@ def _econ_json(obj: object) -> None:
 def study_economics(
     site: str = typer.Option("lampa", help="Site parameter set: lampa or osorno (seed 000 Tables 3-5)."),
     mw: list[float] = typer.Option(None, "--mw", help="Battery sizes in MW, e.g. --mw 1 3 5 "),
-    more_mw: list[float] = typer.Argument(None, hidden=True, help="Further sizes after --mw."),
+    more_mw: list[str] = typer.Argument(None, hidden=True, help="Further sizes after --mw."),
     out: Path = OUT_DIR_OPTION,
     json_out: bool = typer.Option(False, "--json", help="Print machine-readable results."),
 ) -> None:
     """Stacked-service business model: revenue per service, cost, profit, threshold, tornado."""
+    from openvpp.errors import ValidationError
+    from openvpp.report import check_out_dir
     from openvpp.studies.chile_economics import run_economics
 
-    sizes = [*(mw or []), *(more_mw or [])] or [1.0, 3.0, 5.0]
+    extra = []
+    for v in more_mw or []:
+        try:
+            extra.append(float(v))
+        except ValueError:
+            raise ValidationError(f"--mw takes battery sizes in MW, e.g. --mw 1 3 5 (got {v!r})") from None
+    sizes = [*(mw or []), *extra] or [1.0, 3.0, 5.0]
+    if not json_out:
+        check_out_dir(out)
     study = run_economics(site=site, mw=sizes)
     if json_out:
         _econ_json(study.to_dict())
@@ -343,8 +379,11 @@ def study_dynamics(
     json_out: bool = typer.Option(False, "--json", help="Print machine-readable results."),
 ) -> None:
     """Ten-year system-dynamics model of a rural VPP (seed 000 §6.2, Figs 11-12)."""
+    from openvpp.report import check_out_dir
     from openvpp.studies.chile_economics import run_dynamics_study
 
+    if not json_out:
+        check_out_dir(out)
     study = run_dynamics_study()
     if json_out:
         _econ_json(study.to_dict())
@@ -362,10 +401,13 @@ def study_finance(
 ) -> None:
     """NPV, BCR and payback of the CSIRO export-limit cases (seed 001 Table 9)."""
     from openvpp.errors import ValidationError
+    from openvpp.report import check_out_dir
     from openvpp.studies.csiro_finance import run_finance_study
 
     if convention not in ("annuity_due", "end_of_year"):
         raise ValidationError(f"--convention must be annuity_due or end_of_year (got {convention!r})")
+    if not json_out:
+        check_out_dir(out)
     study = run_finance_study(convention)  # type: ignore[arg-type]
     if json_out:
         _econ_json(study.to_dict())
@@ -383,9 +425,12 @@ def study_potential(
     json_out: bool = typer.Option(False, "--json", help="Print machine-readable results."),
 ) -> None:
     """National VPP potential in GW per resource (seed 000 §8, Fig. 22)."""
+    from openvpp.report import check_out_dir
     from openvpp.studies.chile_economics import run_potential_study
 
     shares = {k: v for k, v in (("medium", medium_share), ("low", low_share)) if v is not None}
+    if not json_out:
+        check_out_dir(out)
     study = run_potential_study(hosting_share=shares or None)
     if json_out:
         _econ_json(study.to_dict())
@@ -395,25 +440,41 @@ def study_potential(
     render_potential(study, out_dir=out, console=console)
 
 
+def _usage_error_types() -> tuple[type[Exception], ...]:
+    """Click's usage-error base class(es): recent typer releases vendor click as ``typer._click``."""
+    import importlib
+
+    found: list[type[Exception]] = []
+    for module in ("click.exceptions", "typer._click.exceptions"):
+        try:
+            found.append(importlib.import_module(module).ClickException)
+        except (ImportError, AttributeError):
+            continue
+    return tuple(found)
+
+
+def print_error(exc: BaseException) -> None:
+    """The one-line ``error: ...`` message of an :class:`OpenVPPError` on stderr (no wrapping, no markup)."""
+    from rich.markup import escape
+
+    err_console.print(f"[bold red]error:[/] {escape(' '.join(str(exc).split()))}", soft_wrap=True)
+
+
 def main() -> None:
     """Entry point of the ``openvpp`` script: run the app, map OpenVPPError to exit code 2."""
     try:
         app(standalone_mode=False)
     except OpenVPPError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}")
+        print_error(exc)
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
         err_console.print("aborted")
         sys.exit(1)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    except _usage_error_types() as exc:  # unknown option, value of the wrong type, missing argument
+        exc.show()  # type: ignore[attr-defined]
+        sys.exit(exc.exit_code)  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 Every table records where each number comes from: CSV files have a ``source`` column, TOML files a
 ``source`` field per entry (or at top level). Tables are read with :mod:`importlib.resources`, so they work
-from an installed wheel too. Any contributor may add a file; :func:`bundled_table` reads any of them by name.
+from an installed wheel too. A new table is added by dropping a file there; :func:`bundled_table` reads any
+of them by name.
 """
 
 from __future__ import annotations

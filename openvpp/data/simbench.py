@@ -199,6 +199,30 @@ def simbench_relative_profiles(net: Any, table: str = "renewables", tz: str = SI
     return df
 
 
+def check_simbench_day(day: str | pd.Timestamp, name: str = "day") -> str:
+    """Validate a day of the SimBench profile year (:data:`SIMBENCH_YEAR`) and return it as ``YYYY-MM-DD``.
+
+    Cheap: call it before loading a grid so that a bad day fails fast.
+
+    Raises
+    ------
+    ValidationError
+        Naming ``name``, if ``day`` is not a date or lies outside 2016.
+    """
+    try:
+        ts = pd.Timestamp(day)
+    except (ValueError, TypeError) as exc:
+        raise ValidationError(
+            f"{name} must be a date in {SIMBENCH_YEAR} such as '{SIMBENCH_YEAR}-06-15' (got {day!r})"
+        ) from exc
+    if ts is pd.NaT or ts.year != SIMBENCH_YEAR:
+        raise ValidationError(
+            f"{name} must be a date in {SIMBENCH_YEAR}, the SimBench profile year (got {day!r}); "
+            f"e.g. '{SIMBENCH_YEAR}-06-15'"
+        )
+    return ts.strftime("%Y-%m-%d")
+
+
 def day_slice(index: pd.DatetimeIndex, day: str | pd.Timestamp, n_days: int = 1) -> slice:
     """Positions of ``n_days`` whole days starting at ``day`` (local date in the index's zone).
 

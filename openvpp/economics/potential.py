@@ -155,6 +155,11 @@ def national_potential(
     for k, v in (hosting_share or {}).items():
         if k not in inp.density:
             raise ValidationError(f"hosting_share key must be one of {sorted(inp.density)} (got {k!r})")
+        if not (np.isfinite(v) and 0.0 <= v <= 1.0):
+            raise ValidationError(
+                f"hosting_share[{k!r}] (--{k}-share) must lie in [0, 1] (got {v!r}); "
+                f"e.g. {inp.density[k].hosting_share}"
+            )
         shares[k] = float(v)
     gw: dict[str, float] = {}
     per_net: dict[str, int] = {}

@@ -54,7 +54,13 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from openvpp.envelopes.engine import DEFAULT_MARGIN, DYNAMIC_CAP_KW, STATIC_FLOOR_KW
+from openvpp.envelopes.engine import (
+    DEFAULT_MARGIN,
+    DYNAMIC_CAP_KW,
+    STATIC_FLOOR_KW,
+    check_band,
+    check_margin,
+)
 from openvpp.envelopes.objects import EnvelopeSet, envelopes_from_limits
 from openvpp.errors import InfeasibleError, ValidationError
 from openvpp.grid.network import Network
@@ -620,9 +626,10 @@ def simbench_feeder_day(grid_code: str = "1-LV-rural1--2-sw", day: str = "2016-0
     -------
     FeederDay
     """
-    from openvpp.data import day_slice, load_simbench_lv, simbench_profiles
+    from openvpp.data import check_simbench_day, day_slice, load_simbench_lv, simbench_profiles
     from openvpp.grid.loaders import simbench_lv
 
+    day = check_simbench_day(day, "day")
     net = simbench_lv(grid_code)
     pp = load_simbench_lv(grid_code)
     prof = simbench_profiles(pp)
@@ -752,9 +759,19 @@ def compare_with_heuristic(
     -------
     EnvelopeComparison
     """
-    from openvpp.data import load_simbench_lv
+    from openvpp.data import check_simbench_day, load_simbench_lv
     from openvpp.envelopes.daily import simbench_day_envelopes
 
+    # cheap checks first: a bad option must not wait for the grid, its profiles and the power flows
+    if fairness not in FAIRNESS:
+        raise ValidationError(f"fairness must be one of {FAIRNESS} (got {fairness!r})")
+    _check_limits(v_min_pu, v_max_pu, loading_max)
+    if cap_kw is not None and not (np.isfinite(cap_kw) and cap_kw >= 0):
+        raise ValidationError(f"cap_kw must be >= 0 kW or None (got {cap_kw!r})")
+    check_margin(m)
+    check_band(floor_kw, heuristic_cap_kw)
+    if feeder is None:
+        day = check_simbench_day(day, "day")
     fd = feeder if feeder is not None else simbench_feeder_day(grid_code, day)
     env = simbench_network_envelopes(fd, fairness, v_min_pu, v_max_pu, loading_max, cap_kw)
     heur = simbench_day_envelopes(fd.grid_code, fd.day, net=load_simbench_lv(fd.grid_code), m=m,

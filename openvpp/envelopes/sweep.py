@@ -43,7 +43,7 @@ from openvpp.envelopes.metrics import (
 )
 from openvpp.envelopes.scenarios import TABLE2_COUNTS, TABLE2_SITES, ScenarioSet
 from openvpp.envelopes.solar import solar_shape
-from openvpp.errors import ValidationError
+from openvpp.errors import ConfigError, ValidationError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -359,10 +359,7 @@ def run_sweep(
         raise ValidationError(
             f"source has {n_s} scenarios x {n_k} steps but the scenario set has {scenarios.solar_kw.shape}"
         )
-    if int(chunk_transformers) != chunk_transformers or chunk_transformers < 1:
-        raise ValidationError(f"chunk_transformers must be a positive integer (got {chunk_transformers!r})")
-    if workers is not None and (int(workers) != workers or workers < 1):
-        raise ValidationError(f"workers must be a positive integer (got {workers!r})")
+    check_sweep_options(chunk_transformers, workers, scheduler)
     args = {
         "solar_kw": scenarios.solar_kw,
         "daylight": scenarios.daylight,
@@ -384,12 +381,42 @@ def run_sweep(
     return _assemble(parts, scenarios, m, unconstrained_pct)
 
 
+def check_sweep_options(
+    chunk_transformers: int = 32, workers: int | None = None, scheduler: str | None = None
+) -> None:
+    """Validate the execution options of :func:`run_sweep` (cheap: call it before building inputs).
+
+    Raises
+    ------
+    ValidationError
+        Naming the option: ``chunk_transformers`` and ``workers`` must be positive whole numbers,
+        ``scheduler`` a non-empty address such as ``tcp://host:8786``.
+    """
+    for name, v in (("chunk_transformers", chunk_transformers), ("workers", workers)):
+        if v is None and name == "workers":
+            continue
+        if isinstance(v, bool) or not isinstance(v, int | np.integer | float) or not np.isfinite(v) \
+                or int(v) != v or v < 1:
+            raise ValidationError(f"{name} must be a positive integer (got {v!r}); e.g. 2")
+    if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
+        raise ValidationError(
+            f"scheduler must be the address of a running Dask scheduler such as 'tcp://host:8786' "
+            f"(got {scheduler!r})"
+        )
+
+
 def _run_distributed(source, bounds, args, workers, scheduler, processes, progress) -> list[dict]:
     from dask.distributed import Client, LocalCluster, as_completed
 
     cluster = None
     if scheduler is not None:
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler)
+        except (OSError, ValueError, TypeError) as exc:
+            raise ConfigError(
+                f"scheduler {scheduler!r} cannot be reached ({exc}); start one with `dask scheduler` and "
+                "pass its address (tcp://host:8786), or use --workers N for a local cluster"
+            ) from exc
     else:
         cluster = LocalCluster(
             n_workers=int(workers), threads_per_worker=1, processes=processes, dashboard_address=None

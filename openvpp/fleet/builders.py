@@ -49,6 +49,23 @@ def _household_value(parameter: str) -> float:
 
 
 # ---------------------------------------------------------------------------------------------- records
+def check_seed(seed: int | np.random.Generator, name: str = "seed") -> int | np.random.Generator:
+    """Validate a random seed: a whole number >= 0 or a :class:`numpy.random.Generator` (returned as is).
+
+    Raises
+    ------
+    ValidationError
+        Naming ``name``: numpy rejects negative, fractional and non-numeric seeds with messages that do not.
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValidationError(
+            f"{name} must be a whole number >= 0 or a numpy Generator (got {seed!r}); e.g. 0"
+        )
+    return int(seed)
+
+
 def from_records(
     sites: Records | Sites,
     der: Mapping[str, Records | ParamTable] | None = None,
@@ -203,6 +220,7 @@ def synthetic(n_sites: int, mix: Mapping[str, float] | None = None, seed: int | 
                 f"synthetic does not draw {cls_name!r} devices (no household default rating); "
                 "add them with from_records and explicit parameters"
             )
+    seed = check_seed(seed)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
     # ---- sites
@@ -386,6 +404,7 @@ def from_simbench(
     """
     if not (np.isfinite(prosumer_share) and 0.0 <= prosumer_share <= 1.0):
         raise ValidationError(f"prosumer_share must be in [0, 1] (got {prosumer_share!r})")
+    seed = check_seed(seed)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     if net is None:
         net = load_simbench_lv(code)

@@ -85,11 +85,39 @@ class FleetFlexibility:
         }
 
 
-def _time(fleet: Any, time: Any) -> pd.Timestamp:
+#: longest horizon of the energy metric, one leap year [h]
+MAX_HORIZON_H = 8784.0
+
+
+def _parse_time(time: Any) -> pd.Timestamp:
     try:
         ts = pd.Timestamp(time)
     except (TypeError, ValueError) as exc:
         raise ValidationError(f"time {time!r} is not a date-time; use e.g. '2016-06-15 19:00'") from exc
+    if ts is pd.NaT:
+        raise ValidationError(f"time {time!r} is not a date-time; use e.g. '2016-06-15 19:00'")
+    return ts
+
+
+def check_horizon(horizon_h: float, dt_h: float = 0.25) -> int:
+    """Validate the energy-metric horizon and the step; return the horizon in steps.
+
+    Raises
+    ------
+    ValidationError
+        If either is not a finite positive number of hours, the horizon is not a whole number of steps or
+        is longer than :data:`MAX_HORIZON_H`.
+    """
+    n_h = adapters._check(dt_h, horizon_h)
+    if horizon_h > MAX_HORIZON_H:
+        raise ValidationError(
+            f"horizon_h must be at most {MAX_HORIZON_H:g} h, one year (got {horizon_h!r}); e.g. 1 or 4"
+        )
+    return n_h
+
+
+def _time(fleet: Any, time: Any) -> pd.Timestamp:
+    ts = _parse_time(time)
     tz = None
     if fleet.profiles is not None:
         tz = fleet.profiles.index.tz
@@ -176,6 +204,9 @@ def fleet_flexibility(
         raise ValidationError(f"quantiles must be among {list(QUANTILE_Z)} (got {list(quantiles)})")
     if not np.isfinite(pv_error_sd) or pv_error_sd < 0:
         raise ValidationError(f"pv_error_sd must be >= 0 (got {pv_error_sd!r})")
+    check_horizon(horizon_h, dt_h)
+    if not np.isfinite(t_out_c):
+        raise ValidationError(f"t_out_c must be a finite outdoor temperature in degC (got {t_out_c!r})")
     start = _time(fleet, time)
     _, labels = fleet.codes("ccp")
     names = {i: str(v) for i, v in enumerate(labels)}
@@ -323,17 +354,66 @@ def build_fleet(spec: str, seed: int = 0) -> Any:
     sessions are defined on a time axis that a synthetic fleet without profiles does not have).
     """
     from openvpp import fleet as fl
+    from openvpp.fleet.builders import check_seed
 
     kind, _, arg = str(spec).partition(":")
+    check_seed(seed)
     if kind == "simbench":
         return fl.from_simbench(arg or "1-LV-rural1--2-sw", seed=seed)
     if kind == "synthetic":
         try:
             n = int(arg or 1000)
         except ValueError:
-            raise ValidationError(f"synthetic fleet size must be a whole number (got {arg!r})") from None
+            raise ValidationError(
+                f"synthetic fleet size must be a whole number (got {arg!r}); e.g. --fleet synthetic:500"
+            ) from None
         # classes whose state fleet_flexibility can set up without profiles
         usable = set(fl.available_der_classes()) & {"pv", "battery", "heatpump", "waterheater", "ev"}
         mix = {k: v for k, v in fl.DEFAULT_MIX.items() if k in usable}
         return fl.synthetic(n, mix=mix, seed=seed)
     raise ValidationError(f"--fleet must be 'simbench:<grid code>' or 'synthetic:<n sites>' (got {spec!r})")
+
+
+def flexibility_of_spec(
+    spec: str, time: Any, *, horizon_h: float = 1.0, seed: int = 0, strip: bool = False, **kwargs: Any
+) -> FleetFlexibility:
+    """:func:`build_fleet` then :func:`fleet_flexibility`, with the cheap inputs checked before any loading.
+
+    Parameters
+    ----------
+    spec : str
+        ``"simbench:<grid code>"`` or ``"synthetic:<n sites>"`` (:func:`build_fleet`).
+    time : str or pandas.Timestamp
+        Start of the assessed period; for a SimBench fleet a 15-min stamp of the profile year 2016.
+    horizon_h : float
+        Horizon of the energy metric. [h]
+    seed : int
+        Seed of the fleet builder.
+    strip : bool
+        Also compute the day's time strip.
+    **kwargs
+        Further arguments of :func:`fleet_flexibility` (``dt_h``, ``quantiles``, ...).
+
+    Returns
+    -------
+    FleetFlexibility
+    """
+    from openvpp.data.simbench import SIMBENCH_TZ, SIMBENCH_YEAR
+    from openvpp.fleet.builders import check_seed
+
+    kind = str(spec).partition(":")[0]
+    if kind not in ("simbench", "synthetic"):
+        raise ValidationError(
+            f"--fleet must be 'simbench:<grid code>' or 'synthetic:<n sites>' (got {spec!r})"
+        )
+    ts = _parse_time(time)
+    check_horizon(horizon_h, kwargs.get("dt_h", 0.25))
+    check_seed(seed)
+    if kind == "simbench":
+        local = ts.tz_convert(SIMBENCH_TZ) if ts.tzinfo is not None else ts
+        if local.year != SIMBENCH_YEAR or local != local.floor("15min"):
+            raise ValidationError(
+                f"time must be a 15-min stamp of the SimBench profile year {SIMBENCH_YEAR} for a simbench "
+                f"fleet (got {time!r}); e.g. '{SIMBENCH_YEAR}-06-15 19:00'"
+            )
+    return fleet_flexibility(build_fleet(spec, seed=seed), time, horizon_h=horizon_h, strip=strip, **kwargs)

@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from openvpp.data import load_ieee_european_lv, load_simbench_lv, simbench_profiles
+from openvpp.data import load_ieee_european_lv, load_simbench_lv, lv_grid_codes, simbench_profiles
 from openvpp.errors import DataError, ValidationError
 from openvpp.grid.network import PHASES, Network
 
@@ -377,7 +377,10 @@ def ieee_european_lv_snapshot(scenario: str = "on_peak_566") -> tuple[NDArray, N
 # ---------------------------------------------------------------------------------------------- simbench
 def _simbench_pp(code: str) -> Any:
     if not isinstance(code, str) or not re.fullmatch(r"1-LV-[a-z]+\d--[012]-(sw|no_sw)", code):
-        raise ValidationError(f"code must be a SimBench LV code such as '1-LV-rural1--2-sw' (got {code!r})")
+        raise ValidationError(
+            f"grid code must be a SimBench LV code such as '1-LV-rural1--2-sw' (got {code!r}); "
+            f"registered: {lv_grid_codes()}"
+        )
     return load_simbench_lv(code)
 
 

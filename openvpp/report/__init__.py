@@ -1,1 +1,50 @@
-"""report"""
+"""report: rendering of results (rich tables, PNG figures with matplotlib's Agg backend)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from openvpp.errors import ValidationError
+
+
+def check_out_dir(out_dir: str | Path, name: str = "--out") -> Path:
+    """Check, before a study runs, that the output folder ``out_dir`` can be created and written to.
+
+    Nothing is left behind: the nearest existing folder on the path gets a temporary file that is deleted
+    at once, and ``out_dir`` itself is created later by the renderer. An unwritable folder thus fails fast
+    instead of after the computation.
+
+    Parameters
+    ----------
+    out_dir : str or pathlib.Path
+        Folder for figures and reports.
+    name : str
+        Name of the option or field, used in the error message.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    ValidationError
+        If a file stands on the path or the folder cannot be written to, naming ``name`` and the fix.
+    """
+    out = Path(out_dir)
+    probe = out.absolute()
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    problem = None if probe.is_dir() else f"{str(probe)!r} is a file, not a folder"
+    if problem is None:
+        try:
+            with tempfile.TemporaryFile(dir=probe):
+                pass
+        except OSError as exc:
+            problem = f"{str(probe)!r} is not writable ({exc.strerror or exc})"
+    if problem is not None:
+        raise ValidationError(
+            f"{name} folder {str(out)!r} cannot be created or written to: {problem}; pass a writable "
+            f"folder, e.g. {name} openvpp-out"
+        )
+    return out

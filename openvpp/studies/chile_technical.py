@@ -42,8 +42,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from openvpp.data import check_simbench_day
 from openvpp.der.battery import BatteryParams
 from openvpp.errors import ValidationError
+from openvpp.fleet.builders import check_seed
 from openvpp.grid import opf
 from openvpp.grid.loaders import ieee_european_lv, simbench_lv
 from openvpp.grid.network import Network
@@ -453,6 +455,49 @@ def run_network(
                         midday_step=s1230, hosting=host, hosting_tight=tight, hosting_orders=spread)
 
 
+def check_study_inputs(
+    networks: Sequence[str], day: str, pv_day: str, share: float, seed: int, soc0: float = 0.2,
+    v_min_pu: float = 0.9, v_max_pu: float = 1.1, tight_v_max_pu: float | None = 1.05,
+) -> list[str]:
+    """Validate the inputs of :func:`run_chile_technical` before any network is loaded; return the networks.
+
+    Raises
+    ------
+    ValidationError
+        Naming the input and the fix.
+    """
+    keys = [str(k).strip() for k in ([networks] if isinstance(networks, str) else networks)]
+    keys = [k for k in keys if k]
+    if not keys:
+        raise ValidationError(f"networks is empty; give one or more of {list(NETWORKS)}, e.g. 'ieee,rural'")
+    bad = [k for k in keys if k not in NETWORKS and not k.startswith("1-LV-")]
+    if bad:
+        raise ValidationError(
+            f"networks must be among {list(NETWORKS)} or SimBench LV codes such as '1-LV-rural1--2-sw' "
+            f"(got {bad[0]!r})"
+        )
+    check_simbench_day(day, "day")
+    try:
+        pv_ts = pd.Timestamp(pv_day)
+    except (TypeError, ValueError):
+        pv_ts = pd.NaT
+    if pv_ts is pd.NaT:
+        raise ValidationError(f"pv_day must be a date such as '2016-12-21' (got {pv_day!r})")
+    if not (np.isfinite(share) and 0.0 <= share <= 1.0):
+        raise ValidationError(f"share must be a fraction in [0, 1] (got {share!r}); e.g. 0.5")
+    check_seed(seed)
+    if not (np.isfinite(soc0) and 0.0 <= soc0 <= 1.0):
+        raise ValidationError(f"soc0 must be a state of charge in [0, 1] (got {soc0!r}); e.g. 0.2")
+    if not (np.isfinite(v_min_pu) and np.isfinite(v_max_pu) and 0.0 < v_min_pu < 1.0 < v_max_pu < 2.0):
+        raise ValidationError(
+            f"voltage limits must satisfy 0 < v_min_pu < 1 < v_max_pu < 2 (got v_min_pu={v_min_pu!r}, "
+            f"v_max_pu={v_max_pu!r}); e.g. 0.9 and 1.1 pu"
+        )
+    if tight_v_max_pu is not None and not (np.isfinite(tight_v_max_pu) and 1.0 < tight_v_max_pu < 2.0):
+        raise ValidationError(f"tight_v_max_pu must lie in (1, 2) pu or be None (got {tight_v_max_pu!r})")
+    return keys
+
+
 def run_chile_technical(
     networks: Sequence[str] = ("ieee", "rural", "semiurb"),
     *,
@@ -496,6 +541,8 @@ def run_chile_technical(
     -------
     ChileTechnicalResult
     """
+    networks = check_study_inputs(networks, day, pv_day, share, seed, soc0, v_min_pu, v_max_pu,
+                                  tight_v_max_pu)
     studies = []
     for key in networks:
         if progress:

@@ -17,11 +17,12 @@ import numpy as np
 import pandas as pd
 
 from openvpp.data import LV_GRIDS, day_slice, load_simbench_lv
-from openvpp.data.simbench import SIMBENCH_TZ, SIMBENCH_YEAR, simbench_index
+from openvpp.data.simbench import SIMBENCH_TZ, check_simbench_day, simbench_index
 from openvpp.economics.business import summary_for_fleet
 from openvpp.envelopes import fleet_day_envelopes
 from openvpp.errors import ValidationError
 from openvpp.fleet import Fleet, from_simbench
+from openvpp.fleet.builders import check_seed
 from openvpp.fleet.operation import SelfConsumptionResult, self_consumption_summary, simulate_self_consumption
 from openvpp.flex import fleet_flexibility
 from openvpp.grid.check import check_day, network_for_sites
@@ -108,18 +109,7 @@ class DemoResult:
 
 
 def _check_day(day: str) -> str:
-    try:
-        ts = pd.Timestamp(day)
-    except (ValueError, TypeError) as exc:
-        raise ValidationError(
-            f"day must be a date in {SIMBENCH_YEAR} such as '2016-06-15' (got {day!r})"
-        ) from exc
-    if ts is pd.NaT or ts.year != SIMBENCH_YEAR:
-        raise ValidationError(
-            f"day must be a date in {SIMBENCH_YEAR}, the SimBench profile year (got {day!r}); "
-            "e.g. '2016-06-15'"
-        )
-    return ts.strftime("%Y-%m-%d")
+    return check_simbench_day(day, "day")
 
 
 def run_demo(grid_code: str = "1-LV-semiurb4--2-sw", day: str = "2016-06-15", seed: int = 0,
@@ -151,6 +141,11 @@ def run_demo(grid_code: str = "1-LV-semiurb4--2-sw", day: str = "2016-06-15", se
             f"grid must be a SimBench LV grid code such as '1-LV-rural1--2-sw' (got {grid_code!r}); "
             f"registered: {list(LV_GRIDS)}"
         )
+    check_seed(seed)
+    if not (np.isfinite(prosumer_share) and 0.0 <= prosumer_share <= 1.0):
+        raise ValidationError(f"prosumer_share must be in [0, 1] (got {prosumer_share!r}); e.g. 0.5")
+    if int(warmup_days) != warmup_days or warmup_days < 0:
+        raise ValidationError(f"warmup_days must be a whole number >= 0 (got {warmup_days!r}); e.g. 1")
     steps = day_slice(simbench_index(SIMBENCH_TZ), day)
     elapsed: dict[str, float] = {}
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from openvpp.envelopes.engine import DEFAULT_MARGIN, mediated_limit_kw
+from openvpp.envelopes.engine import DEFAULT_MARGIN, check_margin, mediated_limit_kw
 from openvpp.envelopes.objects import EnvelopeSet, envelopes_from_limits
 from openvpp.envelopes.scenarios import (
     ScenarioInputs,
@@ -22,8 +22,15 @@ from openvpp.envelopes.scenarios import (
     simbench_scenario_inputs,
     winter_months,
 )
-from openvpp.envelopes.sweep import ArraySource, SweepResult, SyntheticSource, run_sweep
+from openvpp.envelopes.sweep import (
+    ArraySource,
+    SweepResult,
+    SyntheticSource,
+    check_sweep_options,
+    run_sweep,
+)
 from openvpp.errors import ValidationError
+from openvpp.fleet.builders import check_seed
 
 
 @dataclasses.dataclass(frozen=True)
@@ -148,6 +155,39 @@ def check_findings(sweep: SweepResult, sc) -> list[Finding]:
     return out
 
 
+def check_study_inputs(
+    location: str = "adelaide",
+    n_transformers: int = 300,
+    m: float = DEFAULT_MARGIN,
+    seed: int = 0,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    chunk_transformers: int = 32,
+    scenario: str | None = None,
+) -> None:
+    """Validate the inputs of :func:`run_envelope_study` / :func:`run_hosting_study` before any loading.
+
+    ``scenario``, if given, must be a day-type scenario of ``location`` (e.g. ``"Jan-non-workday"``).
+
+    Raises
+    ------
+    ValidationError
+        Naming the input and the fix.
+    """
+    check_margin(m)
+    n = n_transformers
+    if isinstance(n, bool) or not isinstance(n, int | np.integer | float) or not np.isfinite(n) \
+            or int(n) != n or n < 1:
+        raise ValidationError(f"n_transformers must be a positive integer (got {n_transformers!r}); e.g. 300")
+    check_seed(seed)
+    check_sweep_options(chunk_transformers, workers, scheduler)
+    sc = make_scenario_set(location)
+    if scenario is not None and scenario not in sc.names:
+        raise ValidationError(
+            f"scenario {scenario!r} is not a day-type scenario; use one of {list(sc.names)}"
+        )
+
+
 def run_envelope_study(
     location: str = "adelaide",
     n_transformers: int = 300,
@@ -180,6 +220,7 @@ def run_envelope_study(
     -------
     EnvelopeStudyResult
     """
+    check_study_inputs(location, n_transformers, m, seed, workers, scheduler, chunk_transformers)
     inputs = simbench_scenario_inputs(n_transformers, location, grid_code, seed=seed)
     src = ArraySource(inputs.p_net_kw, inputs.p_volt_kw, inputs.p_therm_kw, inputs.n_sites)
     sweep = run_sweep(
@@ -212,6 +253,7 @@ def run_hosting_study(
     ``synthetic=True`` uses :class:`~openvpp.envelopes.sweep.SyntheticSource` (any size, generated chunk by
     chunk, e.g. 75,530 transformers); otherwise the SimBench-derived population of :func:`run_envelope_study`.
     """
+    check_study_inputs(location, n_transformers, m, seed, workers, scheduler, chunk_transformers)
     if synthetic:
         sc = make_scenario_set(location)
         src = SyntheticSource(n_transformers, sc, seed=seed)
