@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,14 +24,11 @@ demo: $(STAMP_RUN)
 
 test: $(STAMP_DEV)
 	$(VENV)/bin/ruff check openvpp tests benchmarks
+	$(VENV)/bin/mypy openvpp
 	$(PY) -m pytest -n 2 --dist loadfile -q
 
 bench: $(STAMP_DEV)
 	$(PY) benchmarks/run_all.py
 
-lint: $(STAMP_DEV)
-	$(VENV)/bin/ruff check openvpp tests benchmarks
-	$(VENV)/bin/mypy openvpp
-
 clean:
-	rm -rf $(VENV) openvpp-out .pytest_cache .benchmarks
+	rm -rf $(VENV) openvpp-out .pytest_cache .benchmarks .mypy_cache .ruff_cache .hypothesis

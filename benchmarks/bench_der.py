@@ -15,10 +15,10 @@ Run as ``python benchmarks/bench_der.py``.
 from __future__ import annotations
 
 import statistics
-import time
 from collections.abc import Callable
 
 import numpy as np
+from _timing import repeat_times
 from rich.console import Console
 from rich.table import Table
 
@@ -35,11 +35,7 @@ REPEATS = 5
 
 def _time(fn: Callable[[], object], repeats: int = REPEATS) -> tuple[float, float]:
     fn()  # warm-up (imports, caches, pvlib data files)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
+    times = repeat_times(fn, repeats)
     return statistics.median(times), min(times)
 
 

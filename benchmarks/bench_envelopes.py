@@ -16,6 +16,7 @@ import statistics
 import time
 
 import numpy as np
+from _timing import repeat_times
 
 from openvpp.envelopes.scenarios import make_scenario_set
 from openvpp.envelopes.sweep import SyntheticSource, run_sweep
@@ -29,12 +30,7 @@ def read_bandwidth_gb_s(n_bytes: int = 512 * 2**20, repeats: int = 5) -> float:
     """Sustained read bandwidth of one core: sum over a float64 array larger than every cache. [GB/s]"""
     a = np.ones(n_bytes // 8)
     a.sum()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        a.sum()
-        times.append(time.perf_counter() - t)
-    return n_bytes / min(times) / 1e9
+    return n_bytes / min(repeat_times(a.sum, repeats)) / 1e9
 
 
 def main() -> None:

@@ -8,9 +8,8 @@ and generators as metric arrays over 1,000 CCPs. Timings are the median of sever
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
+from _timing import repeat_times
 
 from openvpp.der.battery import Battery, BatteryParams
 from openvpp.flex import FlexMetrics, FlexRequest, aggregate, concat_metrics, metrics_from_battery, verify
@@ -57,12 +56,7 @@ def mixed_fleet(n: int = N_DEVICES, n_ccp: int = N_CCP, seed: int = 0) -> FlexMe
 
 
 def _median_ms(fn, repeats: int) -> float:
-    out = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t0) * 1e3)
-    return float(np.median(out))
+    return float(np.median(np.asarray(repeat_times(fn, repeats)) * 1e3))
 
 
 def main() -> list[tuple[str, str, float, bool]]:

@@ -18,6 +18,7 @@ import statistics
 import time
 
 import numpy as np
+from _timing import repeat_times
 
 from openvpp.data import load_simbench_lv, simbench_relative_profiles
 from openvpp.grid import engines
@@ -48,12 +49,10 @@ def day_profiles(n_site: int, seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _median_time(fn, repeats: int) -> tuple[float, object]:
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
+    """Median wall time of ``repeats`` calls of ``fn`` and the result of the last call. [s]"""
+    outs: list[object] = []
+    times = repeat_times(lambda: outs.append(fn()), repeats)
+    return statistics.median(times), (outs[-1] if outs else None)
 
 
 def main() -> list[dict]:

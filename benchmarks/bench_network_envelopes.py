@@ -10,8 +10,9 @@ Run: ``python benchmarks/bench_network_envelopes.py`` (prints a table).
 
 from __future__ import annotations
 
-import statistics
-import time
+import functools
+
+from _timing import median_s
 
 from openvpp.envelopes.network_envelopes import (
     FAIRNESS,
@@ -31,14 +32,10 @@ def main() -> list[dict]:
     for grid in GRIDS:
         fd = simbench_feeder_day(grid, DAY)
         for fairness in FAIRNESS:
-            times = []
-            for _ in range(REPEATS):
-                t0 = time.perf_counter()
-                simbench_network_envelopes(fd, fairness)
-                times.append(time.perf_counter() - t0)
+            time_s = median_s(functools.partial(simbench_network_envelopes, fd, fairness), REPEATS)
             s = compare_with_heuristic(feeder=fd, fairness=fairness).summary()
             rows.append({
-                "grid": grid, "fairness": fairness, "sites": s["n_sites"], "time_s": statistics.median(times),
+                "grid": grid, "fairness": fairness, "sites": s["n_sites"], "time_s": time_s,
                 "goal_s": GOAL_S[fairness], "net_export_kwh": s["network_export_kwh"],
                 "net_import_kwh": s["network_import_kwh"], "sapn_export_kwh": s["heuristic_export_kwh"],
                 "net_added_viol": s["network_export_check"]["intervals_violating_added"],

@@ -8,12 +8,17 @@ Thin by design: each command parses its options, calls one library function and 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
 
 from openvpp.errors import OpenVPPError
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 app = typer.Typer(
     name="openvpp",
@@ -57,7 +62,19 @@ envelopes_app = typer.Typer(
 app.add_typer(envelopes_app, name="envelopes")
 
 
-def _envelope_progress(label: str):
+# options shared by the envelope commands (same flags, defaults and help texts in each)
+_ENV_LOCATION_OPTION = typer.Option("adelaide", help="adelaide or santiago (sun times, PV, seasons).")
+_ENV_TRANSFORMERS_OPTION = typer.Option(300, help="Transformers in the SimBench-derived population.")
+_ENV_MARGIN_OPTION = typer.Option(0.8, "--margin", "-m", help="Confidence margin m in [0, 1].")
+_ENV_SEED_OPTION = typer.Option(0, help="Seed of the transformer population.")
+_ENV_WORKERS_OPTION = typer.Option(None, help="Run the sweep on a Dask LocalCluster with N workers.")
+_ENV_SCHEDULER_OPTION = typer.Option(None, help="Address of a running Dask scheduler.")
+_JSON_OPTION = typer.Option(False, "--json", help="Print machine-readable results.")
+
+_T = TypeVar("_T")
+
+
+def _envelope_progress(label: str) -> tuple[Progress, Callable[[int, int], None]]:
     """A rich progress bar and the (done, total) callback that advances it."""
     from rich.progress import Progress
 
@@ -70,41 +87,60 @@ def _envelope_progress(label: str):
     return prog, cb
 
 
-@envelopes_app.command("compute")
-def envelopes_compute(
-    location: str = typer.Option("adelaide", help="adelaide or santiago (sun times, PV, seasons)."),
-    transformers: int = typer.Option(300, help="Transformers in the SimBench-derived population."),
-    margin: float = typer.Option(0.8, "--margin", "-m", help="Confidence margin m in [0, 1]."),
-    scenario: str = typer.Option("Jan-non-workday", help="Scenario for the figure and --envelopes."),
-    envelopes: Path | None = typer.Option(None, help="Write the node envelopes (CSIP-AUS JSON) here."),
-    seed: int = typer.Option(0, help="Seed of the transformer population."),
-    out: Path = OUT_DIR_OPTION,
-    as_json: bool = typer.Option(False, "--json", help="Print machine-readable results."),
-) -> None:
-    """Raw and mediated limits for the 25 day-type scenarios (seed 001 §2.2)."""
+def _run_envelope_study(
+    label: str, out: Path, as_json: bool, run: Callable[..., _T], *args: Any, **kwargs: Any
+) -> _T:
+    """Check the figure folder ``out`` (unless ``--json``), then ``run(*args, progress=..., **kwargs)`` under
+    a progress bar labelled ``label`` and return its result."""
+    from openvpp.report import check_out_dir
+
+    if not as_json:
+        check_out_dir(out)
+    prog, cb = _envelope_progress(label)
+    with prog:
+        return run(*args, progress=cb, **kwargs)
+
+
+def _print_json(payload: object) -> None:
+    """Print ``payload`` as (highlighted) JSON on stdout."""
     import json
 
+    console.print_json(json.dumps(payload))
+
+
+@envelopes_app.command("compute")
+def envelopes_compute(
+    location: str = _ENV_LOCATION_OPTION,
+    transformers: int = _ENV_TRANSFORMERS_OPTION,
+    margin: float = _ENV_MARGIN_OPTION,
+    scenario: str = typer.Option("Jan-non-workday", help="Scenario for the figure and --envelopes."),
+    envelopes: Path | None = typer.Option(None, help="Write the node envelopes (CSIP-AUS JSON) here."),
+    seed: int = _ENV_SEED_OPTION,
+    out: Path = OUT_DIR_OPTION,
+    as_json: bool = _JSON_OPTION,
+) -> None:
+    """Raw and mediated limits for the 25 day-type scenarios (seed 001 §2.2)."""
     from openvpp.report import check_out_dir
     from openvpp.studies.envelopes import check_study_inputs, run_envelope_study, scenario_envelopes
 
     check_study_inputs(location, transformers, margin, seed, scenario=scenario)
     if envelopes is not None:
         check_out_dir(envelopes.parent, "--envelopes")
-    if not as_json:
-        check_out_dir(out)
-    prog, cb = _envelope_progress("constraint engine")
-    with prog:
-        result = run_envelope_study(location, transformers, margin, seed=seed, progress=cb)
+    result = _run_envelope_study(
+        "constraint engine", out, as_json, run_envelope_study, location, transformers, margin, seed=seed
+    )
+    inputs = result.inputs
+    assert inputs is not None  # run_envelope_study keeps its inputs (only synthetic hosting runs drop them)
     if envelopes is not None:
         envelopes.parent.mkdir(parents=True, exist_ok=True)
-        envelopes.write_text(scenario_envelopes(result.inputs, scenario, margin).to_json())
+        envelopes.write_text(scenario_envelopes(inputs, scenario, margin).to_json())
     if as_json:
         sw = result.sweep
-        console.print_json(json.dumps({
-            "location": result.location, "scenarios": list(result.scenarios.names),
+        _print_json({
+            "location": result.location, "scenarios": list(inputs.scenarios.names),
             "mediated_per_site_kw_mean": sw.mediated_per_site_kw.mean(1).round(4).tolist(),
             "raw_per_site_kw_mean": sw.raw_per_site_kw.mean(1).round(4).tolist(),
-        }))
+        })
         return
     from openvpp.report.envelopes import render_compute
 
@@ -115,30 +151,25 @@ def envelopes_compute(
 
 @envelopes_app.command("metrics")
 def envelopes_metrics(
-    location: str = typer.Option("adelaide", help="adelaide or santiago (sun times, PV, seasons)."),
-    transformers: int = typer.Option(300, help="Transformers in the SimBench-derived population."),
-    margin: float = typer.Option(0.8, "--margin", "-m", help="Confidence margin m in [0, 1]."),
-    seed: int = typer.Option(0, help="Seed of the transformer population."),
-    workers: int | None = typer.Option(None, help="Run the sweep on a Dask LocalCluster with N workers."),
-    scheduler: str | None = typer.Option(None, help="Address of a running Dask scheduler."),
+    location: str = _ENV_LOCATION_OPTION,
+    transformers: int = _ENV_TRANSFORMERS_OPTION,
+    margin: float = _ENV_MARGIN_OPTION,
+    seed: int = _ENV_SEED_OPTION,
+    workers: int | None = _ENV_WORKERS_OPTION,
+    scheduler: str | None = _ENV_SCHEDULER_OPTION,
     out: Path = OUT_DIR_OPTION,
-    as_json: bool = typer.Option(False, "--json", help="Print machine-readable results."),
+    as_json: bool = _JSON_OPTION,
 ) -> None:
     """Available/released energy, average available capacity and the seed's findings (seed 001 §2.4, §3)."""
-    import json
-
-    from openvpp.report import check_out_dir
     from openvpp.studies.envelopes import check_study_inputs, run_envelope_study
 
     check_study_inputs(location, transformers, margin, seed, workers, scheduler)
-    if not as_json:
-        check_out_dir(out)
-    prog, cb = _envelope_progress("capacity metrics")
-    with prog:
-        result = run_envelope_study(location, transformers, margin, seed=seed, workers=workers,
-                                    scheduler=scheduler, progress=cb)
+    result = _run_envelope_study(
+        "capacity metrics", out, as_json, run_envelope_study, location, transformers, margin, seed=seed,
+        workers=workers, scheduler=scheduler,
+    )
     if as_json:
-        console.print_json(json.dumps(result.to_dict()))
+        _print_json(result.to_dict())
         return
     from openvpp.report.envelopes import render_metrics
 
@@ -150,28 +181,23 @@ def envelopes_hosting(
     transformers: int = typer.Option(2000, help="Transformers (75530 for SAPN's network size)."),
     synthetic: bool = typer.Option(False, help="Synthetic inputs (any size), not SimBench-derived ones."),
     location: str = typer.Option("adelaide", help="adelaide or santiago."),
-    margin: float = typer.Option(0.8, "--margin", "-m", help="Confidence margin m in [0, 1]."),
+    margin: float = _ENV_MARGIN_OPTION,
     seed: int = typer.Option(0, help="Seed of the inputs."),
-    workers: int | None = typer.Option(None, help="Run the sweep on a Dask LocalCluster with N workers."),
-    scheduler: str | None = typer.Option(None, help="Address of a running Dask scheduler."),
+    workers: int | None = _ENV_WORKERS_OPTION,
+    scheduler: str | None = _ENV_SCHEDULER_OPTION,
     out: Path = OUT_DIR_OPTION,
-    as_json: bool = typer.Option(False, "--json", help="Print machine-readable results."),
+    as_json: bool = _JSON_OPTION,
 ) -> None:
     """Hosting capacity vs % of the year unconstrained (seed 001 §4, Figure 21, Table 6)."""
-    import json
-
-    from openvpp.report import check_out_dir
     from openvpp.studies.envelopes import check_study_inputs, run_hosting_study
 
     check_study_inputs(location, transformers, margin, seed, workers, scheduler)
-    if not as_json:
-        check_out_dir(out)
-    prog, cb = _envelope_progress("hosting capacity")
-    with prog:
-        result = run_hosting_study(transformers, synthetic, location, margin, seed=seed, workers=workers,
-                                   scheduler=scheduler, progress=cb)
+    result = _run_envelope_study(
+        "hosting capacity", out, as_json, run_hosting_study, transformers, synthetic, location, margin,
+        seed=seed, workers=workers, scheduler=scheduler,
+    )
     if as_json:
-        console.print_json(json.dumps(result.to_dict()))
+        _print_json(result.to_dict())
         return
     from openvpp.report.envelopes import render_hosting
 
@@ -189,11 +215,9 @@ def envelopes_network(
     cap_kw: float | None = typer.Option(None, help="Largest envelope of a site, kW (default: none)."),
     margin: float = typer.Option(0.8, "--margin", "-m", help="Confidence margin m of the SAPN heuristic."),
     out: Path = OUT_DIR_OPTION,
-    as_json: bool = typer.Option(False, "--json", help="Print machine-readable results."),
+    as_json: bool = _JSON_OPTION,
 ) -> None:
     """Per-site export/import envelopes from the exact power flow, compared with the SAPN heuristic."""
-    import json
-
     from openvpp.envelopes.network_envelopes import compare_with_heuristic
     from openvpp.report import check_out_dir
 
@@ -201,7 +225,7 @@ def envelopes_network(
         check_out_dir(out)
     result = compare_with_heuristic(grid, day, fairness, v_min, v_max, loading_max, cap_kw, m=margin)
     if as_json:
-        console.print_json(json.dumps(result.summary()))
+        _print_json(result.summary())
         return
     from openvpp.report.envelopes import render_network
 

@@ -20,12 +20,27 @@ closed form is three lines and must be vectorised over devices with state carrie
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from openvpp.errors import ValidationError
 
 _TINY = 1e-12
+
+
+class BandParams(Protocol):
+    """Columns a thermostat-controlled device needs to map its temperature band to power."""
+
+    @property
+    def t_min_c(self) -> NDArray: ...
+
+    @property
+    def t_max_c(self) -> NDArray: ...
+
+    @property
+    def p_max_kw(self) -> NDArray: ...
 
 
 def phi(x: ArrayLike) -> NDArray[np.float64]:
@@ -86,17 +101,6 @@ def psi(x: ArrayLike) -> NDArray[np.float64]:
     safe = np.where(small, 1.0, x)
     series = 0.5 - x / 6.0 + x * x / 24.0 - x**3 / 120.0
     return np.where(small, series, (safe + np.expm1(-safe)) / (safe * safe))
-
-
-def check_dt(dt_h: float) -> float:
-    """Return ``dt_h`` as float after checking it is a positive finite number of hours."""
-    try:
-        dt = float(dt_h)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(f"dt_h must be a positive number of hours (got {dt_h!r})") from exc
-    if not np.isfinite(dt) or dt <= 0:
-        raise ValidationError(f"dt_h must be a positive number of hours (got {dt_h!r})")
-    return dt
 
 
 def as_step_input(
@@ -167,13 +171,81 @@ def band_power_bounds(
     (p_lo_kw, p_hi_kw) : tuple of numpy.ndarray
         Feasible electric power (load convention, >= 0). [kW]
     """
-    x1 = (np.asarray(t_min_c) - t_free_c) / dtemp_c_per_kw
-    x2 = (np.asarray(t_max_c) - t_free_c) / dtemp_c_per_kw
+    t_free = np.asarray(t_free_c, dtype=float)
+    dtemp = np.asarray(dtemp_c_per_kw, dtype=float)
+    p_prev, ramp = np.asarray(p_prev_kw, dtype=float), np.asarray(ramp_kw, dtype=float)
+    x1 = (np.asarray(t_min_c) - t_free) / dtemp
+    x2 = (np.asarray(t_max_c) - t_free) / dtemp
     c_lo, c_hi = np.minimum(x1, x2), np.maximum(x1, x2)
-    ph_lo = np.maximum(0.0, np.asarray(p_prev_kw) - ramp_kw)
-    ph_hi = np.minimum(p_max_kw, np.asarray(p_prev_kw) + ramp_kw)
+    ph_lo = np.maximum(0.0, p_prev - ramp)
+    ph_hi = np.minimum(p_max_kw, p_prev + ramp)
     lo = np.maximum(c_lo, ph_lo)
     hi = np.minimum(c_hi, ph_hi)
     empty = lo > hi
     forced = np.where(c_lo > ph_hi, ph_hi, ph_lo)
     return np.where(empty, forced, lo), np.where(empty, forced, hi)
+
+
+def band_bounds(
+    params: BandParams,
+    t_free_c: ArrayLike,
+    dtemp_c_per_kw: ArrayLike,
+    p_prev_kw: ArrayLike,
+    ramp_kw: ArrayLike,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """:func:`band_power_bounds` for the band ``[t_min_c, t_max_c]`` and rating ``p_max_kw`` of ``params``.
+
+    Parameters
+    ----------
+    params : ParamTable with columns ``t_min_c``, ``t_max_c`` [degC] and ``p_max_kw`` [kW]
+    t_free_c, dtemp_c_per_kw, p_prev_kw, ramp_kw : array_like
+        As in :func:`band_power_bounds`. [degC, degC/kW, kW, kW]
+
+    Returns
+    -------
+    (p_lo_kw, p_hi_kw) : tuple of numpy.ndarray
+        Feasible electric power (load convention, >= 0). [kW]
+    """
+    return band_power_bounds(
+        params.t_min_c, params.t_max_c, t_free_c, dtemp_c_per_kw, p_prev_kw, ramp_kw, params.p_max_kw
+    )
+
+
+def clip_step_power(
+    params: BandParams,
+    setpoint_kw: ArrayLike,
+    t_free_c: ArrayLike,
+    dtemp_c_per_kw: ArrayLike,
+    p_prev_kw: NDArray[np.float64],
+    ramp_kw: NDArray[np.float64],
+    enforce_band: bool,
+) -> NDArray[np.float64]:
+    """Electric power of one step: the set-point clipped to the rating and ramp, and to the band if enforced.
+
+    Parameters
+    ----------
+    params : ParamTable with columns ``t_min_c``, ``t_max_c`` [degC] and ``p_max_kw`` [kW]
+    setpoint_kw : array_like, shape (n_devices,)
+        Requested electric power. [kW]
+    t_free_c, dtemp_c_per_kw : array_like, shape (n_devices,)
+        End-of-step temperature with the unit off and its change per kW (see :func:`band_power_bounds`).
+        [degC, degC/kW]
+    p_prev_kw : numpy.ndarray, shape (n_devices,)
+        Power of the previous step. [kW]
+    ramp_kw : array_like, shape (n_devices,)
+        Largest change of power over the step. [kW]
+    enforce_band : bool
+        True: keep the end-of-step temperature in the band where the rating and ramp allow it (thermostat
+        override); False: only the rating and ramp clip.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_devices,)
+        Realised electric power (load convention, >= 0). [kW]
+    """
+    if enforce_band:
+        lo, hi = band_bounds(params, t_free_c, dtemp_c_per_kw, p_prev_kw, ramp_kw)
+    else:
+        lo = np.maximum(0.0, p_prev_kw - ramp_kw)
+        hi = np.minimum(params.p_max_kw, p_prev_kw + ramp_kw)
+    return np.clip(setpoint_kw, lo, hi)

@@ -217,7 +217,7 @@ class ParamTable:
                     )
             columns = sorted({str(c) for rec in records for c in rec})
             _reject_unknown(cls.table_name, columns, known)
-            meta = {f.name: f.metadata for f in dataclasses.fields(cls)}
+            meta: dict[str, Mapping[str, Any]] = {f.name: f.metadata for f in dataclasses.fields(cls)}
             for col in columns:
                 default = meta.get(col, {}).get("default", _MISSING)
                 if col in defaults:

@@ -16,6 +16,8 @@ import dataclasses
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from openvpp.der._common import check_dt as _check_dt
+from openvpp.der._common import pq_capability_kvar, pq_range_kvar, ramp_window_kw
 from openvpp.der._params import ParamTable, param
 from openvpp.errors import ValidationError
 from openvpp.timeseries import as_2d
@@ -161,13 +163,6 @@ def equivalent_full_cycles(p_kw: ArrayLike, e_max_kwh: ArrayLike, dt_h: float) -
     return np.maximum(-p, 0.0).sum(axis=1) * dt_h / e
 
 
-def pq_capability_kvar(p_kw: ArrayLike, s_max_kva: ArrayLike) -> NDArray[np.float64]:
-    """Largest |Q| an inverter can give at active power ``p_kw`` (the P-Q circle). [kvar]"""
-    p = np.asarray(p_kw, dtype=float)
-    s = np.asarray(s_max_kva, dtype=float)
-    return np.sqrt(np.maximum(s**2 - p**2, 0.0))
-
-
 # ---------------------------------------------------------------------------------------------- state
 @dataclasses.dataclass
 class BatteryResult:
@@ -245,14 +240,11 @@ class Battery:
 
     def ramp_range(self, dt_h: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Largest decrease and increase of power over the next step. [kW] (down <= 0 <= up)"""
-        _check_dt(dt_h)
-        r = self.params.ramp_kw_per_min * dt_h * 60.0
-        return -r, r
+        return ramp_window_kw(self.params.ramp_kw_per_min, dt_h)
 
     def q_range(self, p_kw: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Reactive range at active power ``p_kw`` from the inverter's P-Q circle. [kvar]"""
-        q = pq_capability_kvar(p_kw, self.params.s_kva)
-        return -q, q
+        return pq_range_kvar(p_kw, self.params.s_kva)
 
     def _energy_power_limits(self, dt_h: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Power window from ratings, inverter kVA and the SoC window (same arithmetic as simulate)."""
@@ -391,8 +383,3 @@ def _simulate_chunk(
         e_out[t] = e
         p_prev = p_out[t]
     return p_out, e_out
-
-
-def _check_dt(dt_h: float) -> None:
-    if not np.isfinite(dt_h) or dt_h <= 0:
-        raise ValidationError(f"dt_h must be a positive number of hours (got {dt_h!r})")

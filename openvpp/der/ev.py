@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from openvpp.der._common import check_dt as _check_dt
 from openvpp.der._params import ParamTable, param
 from openvpp.errors import ValidationError
 from openvpp.timeseries import as_2d, check_index
@@ -136,6 +137,24 @@ def _window(params: EVParams, n_steps: int, t0: int = 0) -> tuple[NDArray, NDArr
     return (t >= arr) & (t < dep), t - arr, dep - 1 - t
 
 
+def _full_rate_profile(
+    params: EVParams, conn: NDArray[np.bool_], steps_before: NDArray, dt_h: float
+) -> NDArray[np.float64]:
+    """Full-rate charging that stores exactly the missing energy, given how many full-rate steps come first.
+
+    ``steps_before`` counts, for each step, the full-rate steps charged before it within the window (since
+    arrival for :func:`charge_asap`, until departure for :func:`charge_latest`); the step gets the energy
+    still missing after those, clipped to ``[0, p_max_kw]``, and 0 outside the connection window ``conn``.
+    [kW]
+    """
+    need = np.maximum(params.e_required_kwh - params.e0_kwh, 0.0)[:, None]
+    step_e = (params.p_max_kw * params.eta_charge * dt_h)[:, None]
+    left = need - steps_before * step_e  # energy still missing at this step if the others run at full rate
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.clip(left / (params.eta_charge[:, None] * dt_h), 0.0, params.p_max_kw[:, None])
+    return np.where(conn, p, 0.0)
+
+
 def charge_asap(params: EVParams, n_steps: int, dt_h: float) -> NDArray[np.float64]:
     """"As fast as possible" profile: full rate from arrival until ``e_required_kwh`` is stored.
 
@@ -154,12 +173,7 @@ def charge_asap(params: EVParams, n_steps: int, dt_h: float) -> NDArray[np.float
     """
     _check_dt(dt_h)
     conn, since_arrival, _ = _window(params, n_steps)
-    need = np.maximum(params.e_required_kwh - params.e0_kwh, 0.0)[:, None]
-    step_e = (params.p_max_kw * params.eta_charge * dt_h)[:, None]
-    left = need - since_arrival * step_e  # energy still missing at the start of each step if run at full rate
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = np.clip(left / (params.eta_charge[:, None] * dt_h), 0.0, params.p_max_kw[:, None])
-    return np.where(conn, p, 0.0)
+    return _full_rate_profile(params, conn, since_arrival, dt_h)
 
 
 def charge_latest(params: EVParams, n_steps: int, dt_h: float) -> NDArray[np.float64]:
@@ -182,12 +196,7 @@ def charge_latest(params: EVParams, n_steps: int, dt_h: float) -> NDArray[np.flo
     """
     _check_dt(dt_h)
     conn, _, steps_after = _window(params, n_steps)
-    need = np.maximum(params.e_required_kwh - params.e0_kwh, 0.0)[:, None]
-    step_e = (params.p_max_kw * params.eta_charge * dt_h)[:, None]
-    left = need - steps_after * step_e
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = np.clip(left / (params.eta_charge[:, None] * dt_h), 0.0, params.p_max_kw[:, None])
-    return np.where(conn, p, 0.0)
+    return _full_rate_profile(params, conn, steps_after, dt_h)
 
 
 # ---------------------------------------------------------------------------------------------- state
@@ -384,8 +393,3 @@ def _range(
     must = np.where(need > 0, need / c["eta_c_dt"], need / c["dt_over_eta_d"])
     lo = np.minimum(np.maximum(lo, must), hi)
     return np.where(conn, lo, 0.0), np.where(conn, hi, 0.0)
-
-
-def _check_dt(dt_h: float) -> None:
-    if not np.isfinite(dt_h) or dt_h <= 0:
-        raise ValidationError(f"dt_h must be a positive number of hours (got {dt_h!r})")

@@ -27,7 +27,7 @@ import dataclasses
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from openvpp.der._firstorder import check_dt
+from openvpp.der._common import check_dt
 from openvpp.der._params import ParamTable, param
 from openvpp.errors import ValidationError
 from openvpp.timeseries import as_2d

@@ -35,7 +35,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from openvpp.der._firstorder import as_step_input, check_dt
+from openvpp.der._common import check_dt
+from openvpp.der._firstorder import as_step_input
 from openvpp.der._params import ParamTable, param
 from openvpp.errors import ValidationError
 from openvpp.timeseries import as_2d
@@ -156,9 +157,37 @@ def startup_time_min(p_target_kw: ArrayLike, ramp_startup_kw_per_min: ArrayLike)
     return np.asarray(p_target_kw, dtype=float) / np.asarray(ramp_startup_kw_per_min, dtype=float)
 
 
+# ---------------------------------------------------------------------------------------------- shared
+class _OutputResult:
+    """Accessor shared by the generator results, which store ``p_kw`` in load convention."""
+
+    p_kw: NDArray[np.float64]
+
+    @property
+    def p_gen_kw(self) -> NDArray[np.float64]:
+        """Non-negative output, ``-p_kw``. [kW]"""
+        return -self.p_kw
+
+
+class _OutputState:
+    """Accessors shared by the generator classes, which store their non-negative output ``p_gen_kw``."""
+
+    params: ParamTable
+    p_gen_kw: NDArray[np.float64]
+
+    @property
+    def n(self) -> int:
+        return self.params.n
+
+    @property
+    def p_kw(self) -> NDArray[np.float64]:
+        """Present power in load convention (generation negative). [kW]"""
+        return -self.p_gen_kw
+
+
 # ---------------------------------------------------------------------------------------------- dispatchable
 @dataclasses.dataclass
-class DispatchableGeneratorResult:
+class DispatchableGeneratorResult(_OutputResult):
     """Outcome of :meth:`DispatchableGenerator.simulate`; arrays shaped (n_devices, n_steps).
 
     Attributes
@@ -181,13 +210,8 @@ class DispatchableGeneratorResult:
     spill_kwh: NDArray[np.float64]
     inflow_kw: NDArray[np.float64]
 
-    @property
-    def p_gen_kw(self) -> NDArray[np.float64]:
-        """Non-negative output, ``-p_kw``. [kW]"""
-        return -self.p_kw
 
-
-class DispatchableGenerator:
+class DispatchableGenerator(_OutputState):
     """A set of dispatchable generators with state (output, commitment, start-up, reservoir level).
 
     Examples
@@ -197,21 +221,14 @@ class DispatchableGenerator:
     (array([-1300.]), array([0.]))
     """
 
+    params: DispatchableGeneratorParams
+
     def __init__(self, params: DispatchableGeneratorParams) -> None:
         self.params = params
         self.p_gen_kw = params.p0_kw.copy()
         self.on = params.on0.copy()
         self.starting = np.zeros(params.n, dtype=bool)
         self.e_kwh = params.e_start_kwh.copy()
-
-    @property
-    def n(self) -> int:
-        return self.params.n
-
-    @property
-    def p_kw(self) -> NDArray[np.float64]:
-        """Present power in load convention (generation negative). [kW]"""
-        return -self.p_gen_kw
 
     @property
     def synchronised(self) -> NDArray[np.bool_]:
@@ -442,7 +459,7 @@ class VariableGeneratorParams(ParamTable):
 
 
 @dataclasses.dataclass
-class VariableGeneratorResult:
+class VariableGeneratorResult(_OutputResult):
     """Outcome of :meth:`VariableGenerator.simulate`; arrays shaped (n_devices, n_steps).
 
     Attributes
@@ -457,17 +474,12 @@ class VariableGeneratorResult:
     p_avail_kw: NDArray[np.float64]
 
     @property
-    def p_gen_kw(self) -> NDArray[np.float64]:
-        """Non-negative output, ``-p_kw``. [kW]"""
-        return -self.p_kw
-
-    @property
     def curtailed_kw(self) -> NDArray[np.float64]:
         """Available output not produced. [kW]"""
         return self.p_avail_kw + self.p_kw
 
 
-class VariableGenerator:
+class VariableGenerator(_OutputState):
     """A set of wind / PV generators following a quantile forecast, stepped in time.
 
     Parameters
@@ -479,6 +491,8 @@ class VariableGenerator:
     quantile : {"p10", "p50", "p90"}
         Quantile used as available power unless a call overrides it.
     """
+
+    params: VariableGeneratorParams
 
     def __init__(
         self, params: VariableGeneratorParams, forecast: QuantileForecast, quantile: QuantileName = "p50"
@@ -493,15 +507,6 @@ class VariableGenerator:
         self.quantile: QuantileName = quantile
         self.step = 0
         self.p_gen_kw = params.p0_kw.copy()
-
-    @property
-    def n(self) -> int:
-        return self.params.n
-
-    @property
-    def p_kw(self) -> NDArray[np.float64]:
-        """Present power in load convention (generation negative). [kW]"""
-        return -self.p_gen_kw
 
     def available_kw(self, n_steps: int = 1, quantile: QuantileName | None = None) -> NDArray[np.float64]:
         """Available output for the next ``n_steps`` at ``quantile``, capped at the rating. [kW]"""

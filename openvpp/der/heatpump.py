@@ -33,7 +33,8 @@ import dataclasses
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from openvpp.der._firstorder import as_step_input, band_power_bounds, check_dt, first_order_step
+from openvpp.der._common import check_dt, ramp_window_kw
+from openvpp.der._firstorder import as_step_input, band_bounds, clip_step_power, first_order_step
 from openvpp.der._params import ParamTable, param
 from openvpp.timeseries import as_2d
 
@@ -282,26 +283,19 @@ class HeatPump:
 
     def ramp_range(self, dt_h: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Largest decrease and increase of electric power over the next step. [kW] (down <= 0 <= up)"""
-        r = self.params.ramp_kw_per_min * check_dt(dt_h) * 60.0
-        return -r, r
+        return ramp_window_kw(self.params.ramp_kw_per_min, dt_h)
 
     def _range(self, dt, t_out, gains, cop, p_prev):
         pr = self.params
         a, b = self._decay(dt)
         t_free = a * self.t_in_c + b * (t_out + pr.r_c_per_kw * gains)
         dtemp = np.where(pr.cooling, -1.0, 1.0) * cop * b * pr.r_c_per_kw
-        return self._bounds(t_free, dtemp, p_prev, pr.ramp_kw_per_min * dt * 60.0)
+        return band_bounds(pr, t_free, dtemp, p_prev, pr.ramp_kw_per_min * dt * 60.0)
 
     def _decay(self, dt: float) -> tuple[NDArray, NDArray]:
         """``a = exp(-dt / (R C))`` and ``b = 1 - a`` (via expm1) of the exact one-step solution."""
         x = dt / self.params.tau_h
         return np.exp(-x), -np.expm1(-x)
-
-    def _bounds(self, t_free, dtemp, p_prev, ramp):
-        """Band of the end-of-step temperature mapped to power (``dtemp`` degC per kW), within the rating
-        and ramp (see :func:`openvpp.der._firstorder.band_power_bounds`)."""
-        pr = self.params
-        return band_power_bounds(pr.t_min_c, pr.t_max_c, t_free, dtemp, p_prev, ramp, pr.p_max_kw)
 
     def simulate(
         self,
@@ -355,12 +349,7 @@ class HeatPump:
         p = self.p_kw.copy()
         for s in range(n_steps):
             t_free = a * t + b * drive[s]
-            if enforce_comfort:
-                lo, hi = self._bounds(t_free, dtemp[s], p, ramp)
-            else:
-                lo = np.maximum(0.0, p - ramp)
-                hi = np.minimum(pr.p_max_kw, p + ramp)
-            p = np.clip(sp_t[s], lo, hi)
+            p = clip_step_power(pr, sp_t[s], t_free, dtemp[s], p, ramp, enforce_comfort)
             t = t_free + dtemp[s] * p
             p_t[s] = p
             t_t[s] = t

@@ -27,8 +27,9 @@ import pandas as pd
 import pvlib
 from numpy.typing import ArrayLike, NDArray
 
+from openvpp.der._common import check_dt as _check_dt
+from openvpp.der._common import pq_capability_kvar, pq_range_kvar, ramp_window_kw
 from openvpp.der._params import ParamTable, param
-from openvpp.der.battery import pq_capability_kvar
 from openvpp.errors import ValidationError
 from openvpp.timeseries import as_2d, check_aligned, check_index
 
@@ -582,14 +583,11 @@ class PV:
 
     def ramp_range(self, dt_h: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Largest decrease and increase of the (load-convention) power over the next step. [kW]"""
-        _check_dt(dt_h)
-        r = self.params.ramp_kw_per_min * dt_h * 60.0
-        return -r, r
+        return ramp_window_kw(self.params.ramp_kw_per_min, dt_h)
 
     def q_range(self, p_kw: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Reactive range at active power ``p_kw`` (either sign) from the P-Q circle. [kvar]"""
-        q = pq_capability_kvar(p_kw, self.params.s_kva)
-        return -q, q
+        return pq_range_kvar(p_kw, self.params.s_kva)
 
     def simulate(
         self, setpoints_kw: ArrayLike, dt_h: float, q_setpoints_kvar: ArrayLike | None = None
@@ -650,8 +648,3 @@ class PV:
         if n_steps:
             self.p_ac_kw = out[:, -1].copy()
         return PVResult(p_kw=-out, p_ac_kw=out, p_available_kw=avail.copy(), q_kvar=q)
-
-
-def _check_dt(dt_h: float) -> None:
-    if not np.isfinite(dt_h) or dt_h <= 0:
-        raise ValidationError(f"dt_h must be a positive number of hours (got {dt_h!r})")

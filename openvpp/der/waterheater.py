@@ -24,7 +24,8 @@ import dataclasses
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from openvpp.der._firstorder import as_step_input, band_power_bounds, check_dt, phi, psi
+from openvpp.der._common import check_dt, ramp_window_kw
+from openvpp.der._firstorder import as_step_input, band_bounds, clip_step_power, phi, psi
 from openvpp.der._params import ParamTable, param
 from openvpp.errors import ValidationError
 from openvpp.timeseries import as_2d
@@ -170,21 +171,14 @@ class WaterHeater:
 
     def ramp_range(self, dt_h: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Largest decrease and increase of power over the next step. [kW] (down <= 0 <= up)"""
-        r = self.params.ramp_kw_per_min * check_dt(dt_h) * 60.0
-        return -r, r
+        return ramp_window_kw(self.params.ramp_kw_per_min, dt_h)
 
     def _range(self, dt, flow, q_draw, p_prev):
         pr = self.params
         k, t_ref, _ = _exchange(pr, flow)
         dtc_phi = dt / pr.c_kwh_per_c * phi(k * dt / pr.c_kwh_per_c)
         t_free = self.t_tank_c + (-q_draw - k * (self.t_tank_c - t_ref)) * dtc_phi
-        return self._bounds(t_free, pr.eta * dtc_phi, p_prev, pr.ramp_kw_per_min * dt * 60.0)
-
-    def _bounds(self, t_free, dtemp, p_prev, ramp):
-        """Band of the end-of-step temperature mapped to power (``dtemp`` degC per kW), within the rating
-        and ramp (see :func:`openvpp.der._firstorder.band_power_bounds`)."""
-        pr = self.params
-        return band_power_bounds(pr.t_min_c, pr.t_max_c, t_free, dtemp, p_prev, ramp, pr.p_max_kw)
+        return band_bounds(pr, t_free, pr.eta * dtc_phi, p_prev, pr.ramp_kw_per_min * dt * 60.0)
 
     def simulate(
         self,
@@ -242,12 +236,7 @@ class WaterHeater:
         for s in range(n_steps):
             gain0 = -qd_t[s] - k_t[s] * (t - tref_t[s])
             t_free = t + gain0 * phi_t[s]
-            if enforce_band:
-                lo, hi = self._bounds(t_free, dtemp_t[s], p, ramp)
-            else:
-                lo = np.maximum(0.0, p - ramp)
-                hi = np.minimum(pr.p_max_kw, p + ramp)
-            p = np.clip(sp_t[s], lo, hi)
+            p = clip_step_power(pr, sp_t[s], t_free, dtemp_t[s], p, ramp, enforce_band)
             mean_t[s] = t + (gain0 + pr.eta * p) * psi_t[s]
             t = t_free + dtemp_t[s] * p
             p_t[s] = p

@@ -191,6 +191,15 @@ def _inputs(inputs: BusinessInputs | str) -> BusinessInputs:
     return load_inputs(inputs) if isinstance(inputs, str) else inputs
 
 
+def _required(values: tuple[float, ...] | None, field: str) -> tuple[float, ...]:
+    """A CPF+ activation-rule column that the droop formulas need (``None`` in the catalogue is an error)."""
+    if values is None:
+        raise ValidationError(
+            f"catalogue cpf_plus activation rule needs {field} (got None); give it in the service catalogue"
+        )
+    return values
+
+
 def table3_details(inputs: BusinessInputs | str) -> dict[str, Any]:
     """Intermediate quantities behind seed 000 Table 3 (per MW of batteries / EVs & HPs).
 
@@ -205,9 +214,10 @@ def table3_details(inputs: BusinessInputs | str) -> dict[str, Any]:
     cpf_plus = cat["cpf_plus"]
     act = cpf_plus.rule("activation")
     factor = rem.droop_response_factor(
-        act.f_hz, act.time_share, cat.frequency.f_nominal_hz, cat.frequency.deadband_hz, cat.frequency.droop
+        _required(act.f_hz, "f_hz"), _required(act.time_share, "time_share"),
+        cat.frequency.f_nominal_hz, cat.frequency.deadband_hz, cat.frequency.droop,
     )
-    hours = np.asarray(act.hours_per_year, dtype=float)
+    hours = np.asarray(_required(act.hours_per_year, "hours_per_year"), dtype=float)
     if len(hours) != len(inp.site.cpf_plus_price_usd_per_mwh):
         raise ValidationError(
             f"site.cpf_plus_price_usd_per_mwh has {len(inp.site.cpf_plus_price_usd_per_mwh)} prices but "
@@ -244,7 +254,8 @@ def credited_energy_kwh_per_mw(inputs: BusinessInputs | str, factor: float | Non
     act = cat["cpf_plus"].rule("activation")
     if factor is None:
         factor = table3_details(inp)["droop_factor"]
-    cpf_mwh = float(np.sum(rem.droop_activation_energy(act.hours_per_year, factor)))
+    hours = _required(act.hours_per_year, "hours_per_year")
+    cpf_mwh = float(np.sum(rem.droop_activation_energy(hours, factor)))
     peak = cat["peak_reduction"]
     res = cat["resilience"]
     peak_mwh = (peak.max_events_per_year or 0) * peak.capacity_share * fleet.e_mwh_per_mw
@@ -358,10 +369,11 @@ class BusinessCase:
         e_rev = sum(self.revenue_usd[k] for k in EV_HP_LINES)
         e_cost = self.cost_usd["ci_credit"]
         b_cost = self.cost_total_usd - e_cost
-        rows = {"batteries": (self.p_batteries_mw, b_rev, b_cost)}
+        rows: dict[str, tuple[float, float, float]] = {"batteries": (self.p_batteries_mw, b_rev, b_cost)}
         if self.p_ev_hp_mw > 0 and (e_rev > 0 or e_cost > 0):
             rows["ev_hp"] = (self.p_ev_hp_mw, e_rev, e_cost)
-        rows["total"] = tuple(sum(r[i] for r in rows.values()) for i in range(3))  # type: ignore[assignment]
+        p_mw, rev, cost = (sum(r[i] for r in rows.values()) for i in range(3))
+        rows["total"] = (p_mw, rev, cost)
         frame = pd.DataFrame.from_dict(rows, orient="index", columns=["p_mw", "revenue_usd", "cost_usd"])
         frame["profit_usd"] = frame["revenue_usd"] - frame["cost_usd"]
         return frame

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -118,7 +119,7 @@ def site_envelopes(
 def simbench_day_envelopes(
     grid_code: str = "1-LV-rural1--2-sw",
     day: str = "2016-06-15",
-    net: object | None = None,
+    net: Any | None = None,
     m: float = DEFAULT_MARGIN,
     floor_kw: float = STATIC_FLOOR_KW,
     cap_kw: float = DYNAMIC_CAP_KW,
@@ -173,15 +174,15 @@ def simbench_day_envelopes(
     x15 = np.arange(97) * 15.0
     p_net = np.interp(np.arange(n_steps) * float(step_min), x15, p_net15)[None, :]
     index = pd.date_range(d.tz_localize(tz), periods=n_steps, freq=pd.Timedelta(minutes=step_min))
-    trafo_kw = float(net.trafo["sn_mva"].sum() * 1000.0)  # type: ignore[attr-defined]
-    loads = net.load  # type: ignore[attr-defined]
+    trafo_kw = float(net.trafo["sn_mva"].sum() * 1000.0)
+    loads = net.load
     ids = [
         str(n) if isinstance(n, str) and n else f"load_{i}"
         for i, n in zip(loads.index, loads["name"], strict=True)
     ]
     der = None
     if strategy != "equal":
-        sg = net.sgen  # type: ignore[attr-defined]
+        sg = net.sgen
         pv_at_bus = sg.groupby("bus")["p_mw"].sum() * 1000.0
         der = loads["bus"].map(pv_at_bus).fillna(0.0).to_numpy() + 5.0
     return site_envelopes(

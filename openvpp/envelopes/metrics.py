@@ -54,6 +54,11 @@ def _dt_h(n_steps: int) -> float:
     return 24.0 / n_steps
 
 
+def _daylight_sum(x: NDArray[np.float64], daylight: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """Sum of ``x`` over the daylight steps (last axis)."""
+    return np.where(daylight, x, 0.0).sum(axis=-1)
+
+
 def available_energy_kwh(
     solar_kw: ArrayLike, daylight: ArrayLike, floor_kw: float = STATIC_FLOOR_KW
 ) -> NDArray[np.float64]:
@@ -77,7 +82,7 @@ def available_energy_kwh(
     d = np.asarray(daylight, dtype=bool)
     if s.shape != d.shape:
         raise ValidationError(f"solar_kw {s.shape} and daylight {d.shape} must have the same shape")
-    return np.where(d, np.maximum(s - floor_kw, 0.0), 0.0).sum(axis=-1) * _dt_h(s.shape[-1])
+    return _daylight_sum(np.maximum(s - floor_kw, 0.0), d) * _dt_h(s.shape[-1])
 
 
 def released_energy_kwh(
@@ -102,8 +107,7 @@ def released_energy_kwh(
         [kWh per site]
     """
     m, s, d = _check_profiles(mediated_kw, solar_kw, daylight)
-    x = np.maximum(np.minimum(m, s) - floor_kw, 0.0)
-    return np.where(d, x, 0.0).sum(axis=-1) * _dt_h(s.shape[-1])
+    return _daylight_sum(np.maximum(np.minimum(m, s) - floor_kw, 0.0), d) * _dt_h(s.shape[-1])
 
 
 def average_available_capacity_kw(
@@ -127,7 +131,7 @@ def average_available_capacity_kw(
     """
     m, s, d = _check_profiles(mediated_kw, solar_kw, daylight)
     ac_day = m.mean(axis=-1)
-    ac_dl = np.where(d, np.minimum(m, s), 0.0).sum(axis=-1) / d.sum(axis=-1)
+    ac_dl = _daylight_sum(np.minimum(m, s), d) / d.sum(axis=-1)
     return ac_day, ac_dl
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -161,9 +162,9 @@ class EnvelopeSet:
             "DefaultDERControl": {"DERControlBase": default},
         }
 
-    def to_json(self, **kwargs: object) -> str:
-        """JSON text of :meth:`to_dict`."""
-        return json.dumps(self.to_dict(), **kwargs)  # type: ignore[arg-type]
+    def to_json(self, **kwargs: Any) -> str:
+        """JSON text of :meth:`to_dict` (``kwargs`` are passed to :func:`json.dumps`)."""
+        return json.dumps(self.to_dict(), **kwargs)
 
     @classmethod
     def from_dict(cls, data: dict) -> EnvelopeSet:

@@ -123,7 +123,16 @@ def step_midpoints_h(n_steps: int) -> NDArray[np.float64]:
     if int(n_steps) != n_steps or n_steps <= 0:
         raise ValidationError(f"n_steps must be a positive integer (got {n_steps!r})")
     dt_h = 24.0 / n_steps
-    return (np.arange(n_steps) + 0.5) * dt_h
+    return (np.arange(n_steps, dtype=np.float64) + 0.5) * dt_h
+
+
+def _sun_times(sunrise_h: ArrayLike, sunset_h: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Sunrise and sunset as 1-D float arrays, checked: same shapes, sunset later than sunrise. [h]"""
+    rise = np.atleast_1d(np.asarray(sunrise_h, dtype=float))
+    sset = np.atleast_1d(np.asarray(sunset_h, dtype=float))
+    if rise.shape != sset.shape or np.any(sset <= rise):
+        raise ValidationError("sunset_h must be later than sunrise_h for every day (same shapes)")
+    return rise, sset
 
 
 def daylight_mask(sunrise_h: ArrayLike, sunset_h: ArrayLike, n_steps: int = 288) -> NDArray[np.bool_]:
@@ -140,10 +149,7 @@ def daylight_mask(sunrise_h: ArrayLike, sunset_h: ArrayLike, n_steps: int = 288)
     -------
     numpy.ndarray of bool, shape (n_days, n_steps)
     """
-    rise = np.atleast_1d(np.asarray(sunrise_h, dtype=float))
-    sset = np.atleast_1d(np.asarray(sunset_h, dtype=float))
-    if rise.shape != sset.shape or np.any(sset <= rise):
-        raise ValidationError("sunset_h must be later than sunrise_h for every day (same shapes)")
+    rise, sset = _sun_times(sunrise_h, sunset_h)
     t = step_midpoints_h(n_steps)
     return (t >= rise[:, None]) & (t <= sset[:, None])
 
@@ -180,8 +186,7 @@ def solar_shape(
     """
     if not stretch > 0:
         raise ValidationError(f"stretch must be > 0 (got {stretch!r})")
-    rise = np.atleast_1d(np.asarray(sunrise_h, dtype=float))
-    sset = np.atleast_1d(np.asarray(sunset_h, dtype=float))
+    rise, sset = _sun_times(sunrise_h, sunset_h)
     mask = daylight_mask(rise, sset, n_steps)
     mu = 0.5 * (rise + sset)
     sigma = (sset - rise) / np.sqrt(12.0)

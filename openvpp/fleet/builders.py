@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,7 @@ from openvpp.fleet.classes import DER_CLASSES, der_class
 from openvpp.fleet.fleet import Fleet, Profiles
 from openvpp.fleet.sites import Sites
 
-Records = pd.DataFrame | Iterable[Mapping[str, Any]]
+Records: TypeAlias = pd.DataFrame | Iterable[Mapping[str, Any]]
 
 #: seed 000 shares used by :func:`synthetic` when no mix is given (§5 assumptions 1-2)
 DEFAULT_MIX: dict[str, float] = {"pv": 0.5, "battery": 0.5, "ev": 0.178, "heatpump": 0.115}

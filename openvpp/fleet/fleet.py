@@ -15,7 +15,7 @@ import dataclasses
 import functools
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,13 @@ PROFILE_NAMES: dict[str, str] = {
     "pv_ac_kw": "AC output of the site's PV systems (>= 0, generator sign: subtract it from the load)",
     "pv_pu": "owner 'pv': AC output per kWp of each PV system [kW/kWp]",
 }
+
+
+def _owners(profiles: Profiles) -> Mapping[str, str]:
+    """``profiles.owner``, which :class:`Profiles` always fills in (one owner per series)."""
+    if profiles.owner is None:
+        raise ValidationError("profiles.owner is missing; build profiles with Profiles(index, data, owner)")
+    return profiles.owner
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,7 +106,8 @@ class Profiles:
         """The same series restricted to a slice of time steps."""
         if not isinstance(steps, slice):
             raise ValidationError("steps must be a slice of time positions")
-        return Profiles(self.index[steps], {k: v[:, steps] for k, v in self.data.items()}, dict(self.owner))
+        data = {k: v[:, steps] for k, v in self.data.items()}
+        return Profiles(self.index[steps], data, dict(_owners(self)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -131,6 +139,10 @@ class Fleet:
     profiles: Profiles | None = None
     name: str = "vpp"
     meta: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    #: row position in ``sites`` of every device, per DER class (derived in ``__post_init__``)
+    _site_pos: dict[str, NDArray[np.int64]] = dataclasses.field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "meta", MappingProxyType(dict(self.meta)))
@@ -151,7 +163,7 @@ class Fleet:
             if not isinstance(self.profiles, Profiles):
                 raise ValidationError("profiles must be an openvpp.fleet.Profiles instance")
             for pname, arr in self.profiles.data.items():
-                owner = self.profiles.owner[pname]
+                owner = _owners(self.profiles)[pname]
                 if owner == "site":
                     want = self.sites.n
                 elif owner in ders:
@@ -194,6 +206,10 @@ class Fleet:
             raise ValidationError(f"the fleet has no {name!r} devices; it holds {self.classes}")
         return self.ders[name]
 
+    @overload
+    def count(self, name: None = None) -> dict[str, int]: ...
+    @overload
+    def count(self, name: str) -> int: ...
     def count(self, name: str | None = None) -> int | dict[str, int]:
         """Number of devices of class ``name``, or a dict of counts per class when ``name`` is None."""
         if name is None:
@@ -212,7 +228,7 @@ class Fleet:
     def site_positions(self, name: str) -> NDArray[np.int64]:
         """Row position in :attr:`sites` of each device of class ``name``, shape (n_devices,)."""
         self.der(name)
-        return self._site_pos[name]  # type: ignore[attr-defined]
+        return self._site_pos[name]
 
     def site_mask(self, name: str) -> NDArray[np.bool_]:
         """True for the sites holding at least one device of class ``name``, shape (n_sites,)."""
@@ -324,9 +340,10 @@ class Fleet:
     def site_profile(self, name: str, default: float | None = None) -> NDArray[np.float64]:
         """A site-owned profile, or a constant ``default`` array when absent (if ``default`` is given)."""
         if self.profiles is not None and name in self.profiles:
-            if self.profiles.owner[name] != "site":
+            owner = _owners(self.profiles)[name]
+            if owner != "site":
                 raise ValidationError(
-                    f"profile {name!r} belongs to {self.profiles.owner[name]!r}, not to sites"
+                    f"profile {name!r} belongs to {owner!r}, not to sites"
                 )
             return self.profiles[name]
         if default is None or self.profiles is None:
@@ -342,6 +359,6 @@ def _group_sum(values: ArrayLike, codes: NDArray[np.int64], n_groups: int, n_row
     if not np.all(np.isfinite(arr)):
         raise ValidationError(f"{what} contains NaN or inf; fill or drop it first")
     if arr.ndim == 1:
-        return np.bincount(codes, weights=arr, minlength=n_groups)
+        return np.bincount(codes, weights=arr, minlength=n_groups).astype(np.float64, copy=False)
     mat = sp.csr_matrix((np.ones(n_rows), (codes, np.arange(n_rows))), shape=(n_groups, n_rows))
     return np.asarray(mat @ arr)

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from openvpp.der.battery import Battery, BatteryResult, equivalent_full_cycles
+from openvpp.der.battery import Battery, BatteryParams, BatteryResult, equivalent_full_cycles
 from openvpp.errors import ValidationError
 from openvpp.fleet.fleet import Fleet
 from openvpp.timeseries import as_2d
@@ -156,8 +156,14 @@ def simulate_self_consumption(fleet: Fleet, steps: slice | None = None, warmup_s
           else np.zeros_like(net))
     if fleet.has("battery") and fleet.der("battery").n > 0:
         params = fleet.der("battery")
+        if not isinstance(params, BatteryParams):
+            raise ValidationError(
+                f"the fleet's 'battery' table must be a BatteryParams table (got {type(params).__name__}); "
+                "build it with BatteryParams.from_frame"
+            )
         pos = fleet.site_positions("battery")
-        rating = np.asarray(params.p_discharge_max_kw, float) + np.asarray(params.p_charge_max_kw, float)
+        rating = (np.asarray(params.p_discharge_max_kw, dtype=np.float64)
+                  + np.asarray(params.p_charge_max_kw, dtype=np.float64))
         total = np.bincount(pos, weights=rating, minlength=fleet.n_sites)[pos]
         share = np.divide(rating, total, out=np.full_like(rating, 0.0), where=total > 0)
         sp = self_consumption_setpoints(net[pos] * share[:, None])

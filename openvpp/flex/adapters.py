@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from openvpp.errors import ValidationError
 from openvpp.flex.metrics import FlexMetrics, full_range_rate, ramp_limited_energy_kwh
@@ -36,10 +36,70 @@ def _check(dt_h: float, horizon_h: float) -> int:
     return int(n_h)
 
 
-def _table(device: Any, **kw: Any) -> FlexMetrics:
+def _table(
+    device: Any,
+    p_range: tuple[ArrayLike, ArrayLike],
+    rates: tuple[ArrayLike, ArrayLike],
+    horizon_h: float,
+    ccp: ArrayLike,
+    **kw: Any,
+) -> FlexMetrics:
+    """The metrics table of ``device`` (ids, kind and present power ``p0_kw`` taken from it by default).
+
+    Parameters
+    ----------
+    device : object with ``params`` (a ParamTable) and ``p_kw``
+    p_range : (p_min_kw, p_max_kw)
+        Its power range over the next step, load convention. [kW]
+    rates : (down, up)
+        Largest decrease and increase of the load-convention power per minute, both as magnitudes
+        (>= 0). [kW/min]
+    horizon_h : float
+        Horizon of the energy metrics. [h]
+    ccp : array_like
+        Connection point of each device.
+    **kw
+        The energy and reactive metrics, and overrides of ``kind`` or ``p0_kw``
+        (see :meth:`FlexMetrics.from_load_convention`).
+    """
     params = device.params
     kw.setdefault("kind", params.table_name)
-    return FlexMetrics.from_load_convention(device_id=params.device_id, site_id=params.site_id, **kw)
+    if "p0_kw" not in kw:  # PV has no p_kw attribute and passes its own
+        kw["p0_kw"] = device.p_kw
+    return FlexMetrics.from_load_convention(
+        device_id=params.device_id,
+        site_id=params.site_id,
+        p_min_kw=p_range[0],
+        p_max_kw=p_range[1],
+        ramp_down_kw_per_min=-np.asarray(rates[0]),
+        ramp_up_kw_per_min=rates[1],
+        horizon_h=horizon_h,
+        ccp=ccp,
+        **kw,
+    )
+
+
+def _reactive(device: Any, p_kw: ArrayLike) -> dict[str, Any]:
+    """Reactive metrics of an inverter at active power ``p_kw``: its P-Q circle range, credited as its full
+    reactive range per minute, and its rating. [kvar, kvar/min, kVA]"""
+    q_lo, q_hi = device.q_range(p_kw)
+    s = device.params.s_kva
+    return {"q_min_kvar": q_lo, "q_max_kvar": q_hi, "q_ramp_kvar_per_min": 2.0 * s, "s_max_kva": s}
+
+
+def _generator_rates(device: Any, dt_h: float) -> tuple[NDArray, NDArray]:
+    """Output increase and decrease per minute of a generator, from its ``ramp_range``. [kW/min]
+
+    Either may be inf (unlimited) or 0 (a unit at standstill cannot ramp down).
+    """
+    r_lo, r_hi = device.ramp_range(dt_h)  # changes of p_kw over the step
+    per_min = dt_h * 60.0
+    return -r_lo / per_min, r_hi / per_min
+
+
+def _shutdown_energy_kwh(p_gen_kw: ArrayLike, down_raw: NDArray, horizon_h: float) -> NDArray:
+    """Energy of a ramp of the output down to zero at ``down_raw`` per minute (0: a step). [kWh]"""
+    return ramp_limited_energy_kwh(p_gen_kw, 0.0, np.where(down_raw > 0, down_raw, np.inf), horizon_h)
 
 
 def metrics_from_battery(device: Any, dt_h: float, horizon_h: float, ccp: ArrayLike = 0) -> FlexMetrics:
@@ -51,7 +111,6 @@ def metrics_from_battery(device: Any, dt_h: float, horizon_h: float, ccp: ArrayL
     """
     _check(dt_h, horizon_h)
     pr = device.params
-    p_lo, p_hi = device.power_range(dt_h)
     s = pr.s_kva
     pc_max = np.minimum(pr.p_charge_max_kw, s)
     pd_max = np.minimum(pr.p_discharge_max_kw, s)
@@ -64,22 +123,9 @@ def metrics_from_battery(device: Any, dt_h: float, horizon_h: float, ccp: ArrayL
     raw = pr.ramp_kw_per_min  # the energy trapezoid uses the true rate (inf: a step)
     deliver = np.minimum(deliver, np.maximum(ramp_limited_energy_kwh(gen0, pd_max, raw, horizon_h), 0.0))
     absorb = np.minimum(absorb, np.maximum(-ramp_limited_energy_kwh(gen0, -pc_max, raw, horizon_h), 0.0))
-    q_lo, q_hi = device.q_range(device.p_kw)
     return _table(
-        device,
-        p_min_kw=p_lo,
-        p_max_kw=p_hi,
-        ramp_down_kw_per_min=-rate,
-        ramp_up_kw_per_min=rate,
-        e_absorb_max_kwh=absorb,
-        e_deliver_max_kwh=deliver,
-        q_min_kvar=q_lo,
-        q_max_kvar=q_hi,
-        q_ramp_kvar_per_min=2.0 * s,
-        p0_kw=device.p_kw,
-        s_max_kva=s,
-        horizon_h=horizon_h,
-        ccp=ccp,
+        device, device.power_range(dt_h), (rate, rate), horizon_h, ccp,
+        e_absorb_max_kwh=absorb, e_deliver_max_kwh=deliver, **_reactive(device, device.p_kw),
     )
 
 
@@ -96,9 +142,8 @@ def metrics_from_pv(device: Any, dt_h: float, horizon_h: float, ccp: ArrayLike =
             "build PV with a longer p_available_kw or shorten horizon_h"
         )
     pr = device.params
-    p_lo, p_hi = device.power_range(dt_h)
+    p_range = device.power_range(dt_h)
     avail = device.p_available_kw[:, device.t : device.t + n_h]
-    s = pr.s_kva
     rate = full_range_rate(pr.ramp_kw_per_min, pr.p_ac_kw)
     if np.all(np.isinf(pr.ramp_kw_per_min)):
         e_max = avail.sum(axis=1) * dt_h
@@ -107,23 +152,10 @@ def metrics_from_pv(device: Any, dt_h: float, horizon_h: float, ccp: ArrayLike =
         ramped = device.p_ac_kw[:, None] + rate[:, None] * t_h[None, :] * 60.0
         e_max = np.minimum(avail, ramped).sum(axis=1) * dt_h
     e_min = np.minimum(ramp_limited_energy_kwh(device.p_ac_kw, 0.0, pr.ramp_kw_per_min, horizon_h), e_max)
-    q_lo, q_hi = device.q_range(-device.p_ac_kw)
     return _table(
-        device,
-        p_min_kw=p_lo,
-        p_max_kw=p_hi,
-        ramp_down_kw_per_min=-rate,
-        ramp_up_kw_per_min=rate,
-        e_absorb_max_kwh=0.0,
-        e_deliver_max_kwh=e_max,
-        e_deliver_min_kwh=e_min,
-        q_min_kvar=q_lo,
-        q_max_kvar=q_hi,
-        q_ramp_kvar_per_min=2.0 * s,
-        p0_kw=-device.p_ac_kw,
-        s_max_kva=s,
-        horizon_h=horizon_h,
-        ccp=ccp,
+        device, p_range, (rate, rate), horizon_h, ccp,
+        e_absorb_max_kwh=0.0, e_deliver_max_kwh=e_max, e_deliver_min_kwh=e_min, p0_kw=-device.p_ac_kw,
+        **_reactive(device, -device.p_ac_kw),
     )
 
 
@@ -138,10 +170,8 @@ def metrics_from_dispatchable_generator(
     """
     _check(dt_h, horizon_h)
     pr = device.params
-    p_lo, p_hi = device.power_range(dt_h, inflow_kw)
-    r_lo, r_hi = device.ramp_range(dt_h)  # changes of p_kw over the step
-    per_min = dt_h * 60.0
-    up_raw, down_raw = -r_lo / per_min, r_hi / per_min  # output increase / decrease per minute (inf allowed)
+    p_range = device.power_range(dt_h, inflow_kw)
+    up_raw, down_raw = _generator_rates(device, dt_h)
     up = full_range_rate(up_raw, pr.p_max_kw)
     down = full_range_rate(down_raw, pr.p_max_kw)
     g = device.p_gen_kw
@@ -149,20 +179,12 @@ def metrics_from_dispatchable_generator(
     reservoir = np.maximum(device.e_kwh - pr.e_min_kwh, 0.0) + inflow * horizon_h
     e_up = ramp_limited_energy_kwh(g, pr.p_max_kw, np.where(up_raw > 0, up_raw, 1.0), horizon_h)
     e_max = np.minimum(np.where(up_raw > 0, e_up, g * horizon_h), reservoir)
-    e_down = ramp_limited_energy_kwh(g, 0.0, np.where(down_raw > 0, down_raw, np.inf), horizon_h)
-    e_min = np.minimum(e_down, e_max)
+    e_min = np.minimum(_shutdown_energy_kwh(g, down_raw, horizon_h), e_max)
     return _table(
-        device,
-        p_min_kw=p_lo,
-        p_max_kw=p_hi,
-        ramp_down_kw_per_min=-up,
-        ramp_up_kw_per_min=down,
+        device, p_range, (up, down), horizon_h, ccp,
         e_absorb_max_kwh=0.0,
         e_deliver_max_kwh=np.maximum(e_max, 0.0),
         e_deliver_min_kwh=np.maximum(e_min, 0.0),
-        p0_kw=device.p_kw,
-        horizon_h=horizon_h,
-        ccp=ccp,
     )
 
 
@@ -176,36 +198,17 @@ def metrics_from_variable_generator(
     """
     n_h = _check(dt_h, horizon_h)
     pr = device.params
-    p_lo, p_hi = device.power_range(dt_h, quantile)
+    p_range = device.power_range(dt_h, quantile)
     avail = device.available_kw(n_h, quantile)
-    r_lo, r_hi = device.ramp_range(dt_h)
-    per_min = dt_h * 60.0
-    down_raw = r_hi / per_min
-    up = np.where(pr.curtailable, full_range_rate(-r_lo / per_min, pr.p_max_kw), 0.0)
+    up_raw, down_raw = _generator_rates(device, dt_h)
+    up = np.where(pr.curtailable, full_range_rate(up_raw, pr.p_max_kw), 0.0)
     down = np.where(pr.curtailable, full_range_rate(down_raw, pr.p_max_kw), 0.0)
     e_avail = avail.sum(axis=1) * dt_h
-    e_min = np.where(
-        pr.curtailable,
-        np.minimum(
-            ramp_limited_energy_kwh(
-                device.p_gen_kw, 0.0, np.where(down_raw > 0, down_raw, np.inf), horizon_h
-            ),
-            e_avail,
-        ),
-        e_avail,
-    )
+    e_down = _shutdown_energy_kwh(device.p_gen_kw, down_raw, horizon_h)
+    e_min = np.where(pr.curtailable, np.minimum(e_down, e_avail), e_avail)
     return _table(
-        device,
-        p_min_kw=p_lo,
-        p_max_kw=p_hi,
-        ramp_down_kw_per_min=-up,
-        ramp_up_kw_per_min=down,
-        e_absorb_max_kwh=0.0,
-        e_deliver_max_kwh=e_avail,
-        e_deliver_min_kwh=np.maximum(e_min, 0.0),
-        p0_kw=device.p_kw,
-        horizon_h=horizon_h,
-        ccp=ccp,
+        device, p_range, (up, down), horizon_h, ccp,
+        e_absorb_max_kwh=0.0, e_deliver_max_kwh=e_avail, e_deliver_min_kwh=np.maximum(e_min, 0.0),
     )
 
 
@@ -217,21 +220,12 @@ def _thermal(device: Any, dt_h: float, horizon_h: float, ccp: ArrayLike, **input
     """
     _check(dt_h, horizon_h)
     pr = device.params
-    p_lo, p_hi = device.power_range(dt_h, **inputs)
+    p_range = device.power_range(dt_h, **inputs)
     h_lo, h_hi = device.power_range(horizon_h, **inputs)
     rate = full_range_rate(pr.ramp_kw_per_min, pr.p_max_kw)
     return _table(
-        device,
-        p_min_kw=p_lo,
-        p_max_kw=p_hi,
-        ramp_down_kw_per_min=-rate,
-        ramp_up_kw_per_min=rate,
-        e_absorb_max_kwh=h_hi * horizon_h,
-        e_deliver_max_kwh=0.0,
-        e_absorb_min_kwh=h_lo * horizon_h,
-        p0_kw=device.p_kw,
-        horizon_h=horizon_h,
-        ccp=ccp,
+        device, p_range, (rate, rate), horizon_h, ccp,
+        e_absorb_max_kwh=h_hi * horizon_h, e_deliver_max_kwh=0.0, e_absorb_min_kwh=h_lo * horizon_h,
     )
 
 
@@ -279,17 +273,10 @@ def metrics_from_flexload(device: Any, dt_h: float, horizon_h: float, ccp: Array
     span = p_hi - p_lo
     rate = full_range_rate(np.full(device.n, np.inf), span)
     return _table(
-        device,
-        p_min_kw=p_lo,
-        p_max_kw=p_hi,
-        ramp_down_kw_per_min=-rate,
-        ramp_up_kw_per_min=rate,
+        device, (p_lo, p_hi), (rate, rate), horizon_h, ccp,
         e_absorb_max_kwh=e_base + e_shift,
         e_deliver_max_kwh=0.0,
         e_absorb_min_kwh=np.maximum(e_base - e_curt, 0.0),
-        p0_kw=device.p_kw,
-        horizon_h=horizon_h,
-        ccp=ccp,
     )
 
 
@@ -317,9 +304,8 @@ def metrics_from_ev(device: Any, dt_h: float, horizon_h: float, ccp: ArrayLike =
     must = np.where(conn.any(axis=1), np.clip(still / pr.eta_charge, 0.0, absorb), 0.0)
     rate = full_range_rate(np.full(device.n, np.inf), pr.p_max_kw + pr.p_discharge_kw)
     return _table(
-        device, p_min_kw=p_lo, p_max_kw=p_hi, ramp_down_kw_per_min=-rate, ramp_up_kw_per_min=rate,
+        device, (p_lo, p_hi), (rate, rate), horizon_h, ccp,
         e_absorb_max_kwh=absorb, e_deliver_max_kwh=np.where(must > 0, 0.0, deliver), e_absorb_min_kwh=must,
-        p0_kw=device.p_kw, horizon_h=horizon_h, ccp=ccp,
     )
 
 

@@ -228,9 +228,9 @@ class FlexMetrics(ParamTable):
             psi_up_kvar_per_min=qr,
             pi0_kw=0.0 - np.asarray(p0_kw, dtype=float),
             phi0_kvar=0.0 - np.asarray(q0_kvar, dtype=float),
-            s_max_kva=s_max_kva,
-            horizon_h=horizon_h,
-            ccp=ccp,
+            s_max_kva=np.asarray(s_max_kva),  # the table broadcasts scalars and validates the columns
+            horizon_h=np.asarray(horizon_h),
+            ccp=np.asarray(ccp),
             kind=kind,
         )
 

@@ -74,7 +74,8 @@ class GroupIndex:
         if x.shape[:1] != (self.n,):
             raise ValidationError(f"values must have one row per device ({self.n}), got shape {x.shape}")
         if x.ndim == 1:
-            return np.bincount(self.codes, weights=x, minlength=self.n_groups)
+            # weighted bincount returns float64 (the stubs only know the unweighted int result)
+            return np.bincount(self.codes, weights=x, minlength=self.n_groups).astype(np.float64, copy=False)
         out = np.zeros((self.n_groups, *x.shape[1:]))
         if self.n:
             xs = x if self.is_sorted else x[self.order]

@@ -96,6 +96,9 @@ def to_pandapower(network: Network) -> Any:
     """
     import pandapower as pp
 
+    if network.line_names is None:  # always set by Network.__post_init__
+        raise ValidationError(f"network {network.name!r} has no line_names; build it with Network(...)")
+    line_names = network.line_names
     z0, z1 = _sequence_lines(network)
     net = pp.create_empty_network(name=network.name, sn_mva=1.0)
     kv_lv = network.v_base_v * np.sqrt(3.0) / 1000.0
@@ -116,7 +119,7 @@ def to_pandapower(network: Network) -> Any:
     pp.create_lines_from_parameters(
         net, buses[network.line_from], buses[network.line_to], length_km=1.0, r_ohm_per_km=z1.real,
         x_ohm_per_km=z1.imag, c_nf_per_km=0.0, max_i_ka=network.i_max_a / 1000.0, r0_ohm_per_km=z0.real,
-        x0_ohm_per_km=z0.imag, c0_nf_per_km=0.0, name=network.line_names.tolist(),
+        x0_ohm_per_km=z0.imag, c0_nf_per_km=0.0, name=line_names.tolist(),
     )
     loaded = np.unique(network.sites["bus"].to_numpy())
     for b in loaded:
@@ -238,7 +241,7 @@ class OpenDSSEngine:
         if p.ndim != 2:
             raise ValidationError("the OpenDSS engine takes p_kw of shape (n_site,) or (n_site, T)")
         t_steps = p.shape[1]
-        v = np.empty((net.n_bus, 3, t_steps), dtype=complex)
+        v = np.empty((net.n_bus, 3, t_steps), dtype=np.complex128)
         loads = dss.Loads
         for t in range(t_steps):
             for i, name in enumerate(self._loads):
@@ -366,7 +369,7 @@ class PGMEngine:
             output_component_types={self._ct.node: ["u", "u_angle"]},
         )
         nd = out[self._ct.node]
-        u = nd["u"][:, : net.n_bus, :] * np.exp(1j * nd["u_angle"][:, : net.n_bus, :])
+        u: NDArray[np.complex128] = nd["u"][:, : net.n_bus, :] * np.exp(1j * nd["u_angle"][:, : net.n_bus, :])
         return np.transpose(u, (1, 2, 0)) / net.v_base_v
 
 

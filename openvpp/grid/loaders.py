@@ -53,7 +53,7 @@ from openvpp.grid.network import PHASES, Network
 A_OP: complex = complex(np.exp(2j * np.pi / 3))
 #: Fortescue matrix: phase quantities = A @ (zero, positive, negative) sequence quantities
 A_MAT: NDArray[np.complex128] = np.array([[1, 1, 1], [1, A_OP**2, A_OP], [1, A_OP, A_OP**2]], dtype=complex)
-A_INV: NDArray[np.complex128] = np.linalg.inv(A_MAT)
+A_INV: NDArray[np.complexfloating] = np.linalg.inv(A_MAT)
 
 #: Ratings of the IEEE European LV feeder's cable types (see module docstring): line code ->
 #: (material, cross-section read from the code in mm², standard section used, rating in A).

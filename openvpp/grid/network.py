@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 from collections import deque
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -138,7 +139,10 @@ class Network:
             raise ValidationError(
                 f"network.source_bus must be a bus index in [0, {nb}) (got {self.source_bus})"
             )
-        per_line = (("line_to", self.line_to), ("i_max_a", self.i_max_a), ("line_names", self.line_names))
+        line_names = self.line_names
+        if line_names is None:  # filled in by __post_init__
+            raise ValidationError(f"network {self.name!r} has no line_names; build it with Network(...)")
+        per_line = (("line_to", self.line_to), ("i_max_a", self.i_max_a), ("line_names", line_names))
         for nm, arr in per_line:
             if arr.shape != (nl,):
                 raise ValidationError(
@@ -155,7 +159,7 @@ class Network:
             if bad.size:
                 raise ValidationError(
                     f"network.{nm} must hold bus indices in [0, {nb}) (got {arr[bad[0]]} for line "
-                    f"{self.line_names[bad[0]]!r})"
+                    f"{line_names[bad[0]]!r})"
                 )
         if not np.all(np.isfinite(self.z_ohm)):
             raise ValidationError("network.z_ohm must be finite (NaN or inf found)")
@@ -163,7 +167,7 @@ class Network:
         if bad.size:
             raise ValidationError(
                 f"network.i_max_a must be > 0 A (got {self.i_max_a[bad[0]]} for line "
-                f"{self.line_names[bad[0]]!r})"
+                f"{line_names[bad[0]]!r})"
             )
         if not (np.isfinite(self.trafo_sn_kva) and self.trafo_sn_kva > 0):
             raise ValidationError(f"network.trafo_sn_kva must be > 0 kVA (got {self.trafo_sn_kva!r})")
@@ -318,9 +322,9 @@ class Network:
             out.append(lookup[n])
         return np.asarray(out, dtype=np.int64)
 
-    def replace(self, **changes: object) -> Network:
+    def replace(self, **changes: Any) -> Network:
         """A copy with some fields replaced (``dataclasses.replace``), validated again."""
-        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+        return dataclasses.replace(self, **changes)
 
     def summary(self) -> dict[str, object]:
         """Sizes and ratings as a plain dict (for reports and ``--json``)."""

@@ -197,7 +197,7 @@ def source_phasors_pu(v_source_pu: float) -> NDArray[np.complex128]:
 
 def omega_no_service(n_steps: int) -> NDArray[np.float64]:
     """Weight of imports/exports outside the service, ``2 - 0.01 (t - 1)``, t = 1..T (seed 000 §7.2)."""
-    return 2.0 - 0.01 * np.arange(n_steps)
+    return 2.0 - 0.01 * np.arange(n_steps, dtype=np.float64)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -415,6 +415,16 @@ def _solve(prob: _Problem, solver_opts: dict | None) -> tuple[float, float, floa
     return float(prob.problem.value), wall - solver_s, solver_s
 
 
+def _solved(var: cp.Variable | None, name: str) -> NDArray[np.float64]:
+    """Value of ``var`` after a successful :func:`_solve`; raises if the solver left it unset."""
+    if var is None or var.value is None:
+        raise InfeasibleError(
+            f"the OPF solver returned no value for {name}; the problem has no usable solution (check the "
+            "limits and the data for NaNs)"
+        )
+    return var.value
+
+
 # ---------------------------------------------------------------------------------------------- validation
 def find_violations(
     network: Network, flow: PowerFlowResult, v_min_pu: float, v_max_pu: float, tol_pct: float = 0.0
@@ -437,6 +447,8 @@ def find_violations(
         Voltage magnitudes (n_bus, 3, T), utilisation (n_line, 3, T) and (3, T), and a DataFrame of
         violations (columns ``kind, element, phase, step, value, limit, excess_pct``), worst first.
     """
+    if network.line_names is None:  # always set by Network.__post_init__
+        raise ValidationError(f"network {network.name!r} has no line_names; build it with Network(...)")
     v = np.abs(flow.v_complex_pu)
     line_u = np.abs(flow.i_line_complex_a) / network.i_max_a[:, None, None]
     trafo_u = np.abs(flow.trafo_i_complex_a) / network.trafo_i_rated_a
@@ -580,7 +592,7 @@ def solve_opf(
             build_s += compile_s
             solve_s += solver_s
             p0 = p0.copy()
-            p0[bsite] += prob0.p_charge.value - prob0.p_discharge.value
+            p0[bsite] += _solved(prob0.p_charge, "p_charge") - _solved(prob0.p_discharge, "p_discharge")
         t0 = time.perf_counter()
         flow = pf(p0, ql)
         pf_s += time.perf_counter() - t0
@@ -598,7 +610,7 @@ def solve_opf(
         build_s += compile_s
         solve_s += solver_s
         n_iter += 1
-        p_bat = prob.p_charge.value - prob.p_discharge.value
+        p_bat = _solved(prob.p_charge, "p_charge") - _solved(prob.p_discharge, "p_discharge")
         p_site = pl - pv
         p_site[bsite] += p_bat
         t0 = time.perf_counter()
@@ -607,8 +619,10 @@ def solve_opf(
         if not grid_constraints:
             history.append(float("nan"))
             break
+        if v_star is None:  # set before the loop whenever grid_constraints is on
+            raise ValidationError("solve_opf: no linearisation point with grid_constraints=True")
         v_new = flow.v_complex_pu.reshape(3 * network.n_bus, t)
-        v_opf = np.abs(prob.vr.value + 1j * prob.vi.value).reshape(network.n_bus, 3, t)
+        v_opf = np.abs(_solved(prob.vr, "vr") + 1j * _solved(prob.vi, "vi")).reshape(network.n_bus, 3, t)
         err_history.append(float(np.abs(v_opf - np.abs(flow.v_complex_pu)).max()))
         history.append(float(np.abs(v_new - v_star).max()))
         if history[-1] < tol_v_pu or n_iter >= max_iter:
@@ -619,8 +633,9 @@ def solve_opf(
         v_star = 0.5 * (v_star + v_new) if stalled else v_new
     v, line_u, trafo_u, viol = find_violations(network, flow, v_min_pu, v_max_pu, violation_tol_pct)
     v_err = float(np.abs(v_opf - v).max()) if v_opf is not None else float("nan")
+    p_charge, p_discharge = _solved(prob.p_charge, "p_charge"), _solved(prob.p_discharge, "p_discharge")
     e = batteries.soc0[:, None] * batteries.e_max_kwh[:, None] + np.cumsum(
-        batteries.eta_charge[:, None] * prob.p_charge.value - prob.p_discharge.value
+        batteries.eta_charge[:, None] * p_charge - p_discharge
         / batteries.eta_discharge[:, None], axis=1) * dt_h
     managed = np.zeros(ns, dtype=bool)
     managed[bsite] = True

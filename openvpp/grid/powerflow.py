@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -200,7 +201,7 @@ def bus_phase_power_va(
 
 def source_voltages_v(network: Network) -> NDArray[np.complex128]:
     """No-load LV phase voltages behind the transformer, balanced, phase a at 0°. [V]"""
-    return network.v_source_pu * network.v_base_v * np.array([1.0, A_OP**2, A_OP])
+    return network.v_source_pu * network.v_base_v * np.array([1.0, A_OP**2, A_OP], dtype=np.complex128)
 
 
 def trafo_z_abc_ohm(network: Network) -> NDArray[np.complex128]:
@@ -213,10 +214,12 @@ def trafo_z_abc_ohm(network: Network) -> NDArray[np.complex128]:
 def admittance_matrix(network: Network) -> sp.csc_matrix:
     """Bus admittance matrix with the transformer impedance to ground at the source bus, (3 n_bus)^2. [S]"""
     nl = network.n_line
-    yl = np.linalg.inv(network.z_ohm)
+    yl = np.linalg.inv(network.z_ohm).astype(np.complex128, copy=False)
     f, t = network.line_from, network.line_to
     ii, jj = np.meshgrid(np.arange(3), np.arange(3), indexing="ij")
-    rows, cols, vals = [], [], []
+    rows: list[NDArray[np.int64]] = []
+    cols: list[NDArray[np.int64]] = []
+    vals: list[NDArray[np.complexfloating]] = []
     for a, b, sign in ((f, f, 1.0), (t, t, 1.0), (f, t, -1.0), (t, f, -1.0)):
         rows.append((3 * a[:, None, None] + ii[None]).ravel())
         cols.append((3 * b[:, None, None] + jj[None]).ravel())
@@ -387,7 +390,7 @@ def run_powerflow(
     q_kvar: ArrayLike | None = None,
     *,
     engine: str = "fast",
-    **options: object,
+    **options: Any,
 ) -> PowerFlowResult:
     """Unbalanced power flow for T time steps with the chosen engine.
 
@@ -407,9 +410,9 @@ def run_powerflow(
     PowerFlowResult
     """
     if engine == "fast":
-        return BatchPowerFlow(network, reduce=True, **options).run(p_kw, q_kvar)  # type: ignore[arg-type]
+        return BatchPowerFlow(network, reduce=True, **options).run(p_kw, q_kvar)
     if engine == "full":
-        return BatchPowerFlow(network, reduce=False, **options).run(p_kw, q_kvar)  # type: ignore[arg-type]
+        return BatchPowerFlow(network, reduce=False, **options).run(p_kw, q_kvar)
     from openvpp.grid import engines
 
     runners = {"pandapower": engines.run_pandapower, "opendss": engines.run_opendss, "pgm": engines.run_pgm}

@@ -150,6 +150,9 @@ def reduce_network(network: Network, keep_buses: ArrayLike | None = None) -> Red
         )
     if not net.line_is_oriented.all():
         raise ValidationError(f"network {net.name!r}: every line must run from the source side (line_from)")
+    line_names = net.line_names
+    if line_names is None:  # always set by Network.__post_init__
+        raise ValidationError(f"network {net.name!r} has no line_names; build it with Network(...)")
     nb = net.n_bus
     parent, pline, order = net.parent, net.parent_line, net.order
     must = np.zeros(nb, dtype=bool)
@@ -221,7 +224,7 @@ def reduce_network(network: Network, keep_buses: ArrayLike | None = None) -> Red
         red_imax[r] = net.i_max_a[segs_a].min()
         if lengths is not None:
             red_len[r] = lengths[segs_a].sum()
-        first = str(net.line_names[segs_a[0]])
+        first = str(line_names[segs_a[0]])
         red_names[r] = first if segs_a.size == 1 else f"{first}+{segs_a.size - 1}"
     # every bus takes the anchor, chain line and impedance of its nearest live ancestor-or-self
     bus_line = bus_line[live_ref]

@@ -108,7 +108,7 @@ def plot_plane(
     )
     xs, ys = [p_lo, p_hi], [s_lo, s_hi]
     need = needs_at(request, ccp)
-    if need:
+    if request is not None and need:
         (a, b), (c, d) = need.get("phi", (0.0, 0.0)), need.get("psi", (0.0, 0.0))
         a, b, c, d = min(a, 0.0), max(b, 0.0), min(c, 0.0), max(d, 0.0)
         ax.add_patch(

@@ -37,6 +37,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable, Sequence
+from typing import NotRequired, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -62,8 +63,19 @@ NETWORKS: dict[str, tuple[str, str]] = {
 }
 #: SimBench grid whose household (H0) profiles feed the IEEE feeder's customers
 H0_SOURCE_GRID = "1-LV-semiurb4--2-sw"
+
+
+class Location(TypedDict):
+    """A PV site: latitude and longitude [deg], altitude [m] and IANA time zone."""
+
+    lat: float
+    lon: float
+    alt: float
+    tz: str
+
+
 #: location of the PV profile (Lampa, Chile; the medium-density network of seed 000 §7)
-LAMPA = {"lat": -33.29, "lon": -70.88, "alt": 500.0, "tz": "America/Santiago"}
+LAMPA: Location = {"lat": -33.29, "lon": -70.88, "alt": 500.0, "tz": "America/Santiago"}
 #: report's hosting shares (seed 000 §7.4): Lampa 25 %, Osorno 21 %
 REPORT_HOSTING_SHARE = {"Lampa": 0.25, "Osorno": 0.21}
 STEP_MIN = 30
@@ -105,8 +117,8 @@ def pv_profile_kw_per_kwp(pv_day: str = "2016-12-21") -> NDArray[np.float64]:
     from openvpp.timeseries import make_index
 
     idx = make_index(f"{pv_day} 00:00", 288, 5.0, tz=LAMPA["tz"])
-    params = PVParams(device_id=["pv"], p_dc_kwp=1.0, latitude_deg=LAMPA["lat"],
-                      longitude_deg=LAMPA["lon"], altitude_m=LAMPA["alt"])
+    params = PVParams(device_id=["pv"], p_dc_kwp=np.array([1.0]), latitude_deg=np.array([LAMPA["lat"]]),
+                      longitude_deg=np.array([LAMPA["lon"]]), altitude_m=np.array([LAMPA["alt"]]))
     p = pv_ac_power(params, idx)[0]
     return p.reshape(48, 6).mean(axis=1)
 
@@ -197,6 +209,14 @@ def build_case(
 
 
 # ---------------------------------------------------------------------------------------------- hosting
+class FirstViolation(TypedDict):
+    """The worst violation when one customer more than the hosting count joins."""
+
+    n: int
+    kind: str  # "v_max", "v_min", "line" or "trafo"
+    excess_pct: float
+
+
 @dataclasses.dataclass
 class HostingResult:
     """VPP hosting share of one network (§7.4 of seed 000).
@@ -217,7 +237,7 @@ class HostingResult:
     n_customers: int
     n_max: int
     share: float
-    first_violation: dict | None
+    first_violation: FirstViolation | None
     worst_excess_pct: NDArray[np.float64]
 
 
@@ -290,7 +310,7 @@ def hosting_share(
     worst = np.maximum(excess.max(axis=0), 0.0) * 100.0
     bad = np.flatnonzero(worst > 0)
     n_max = int(bad[0] - 1) if bad.size else n_c
-    first = None
+    first: FirstViolation | None = None
     if bad.size:
         kinds = ("v_max", "v_min", "line", "trafo")
         kind = int(np.argmax(excess[:, bad[0]]))
@@ -303,6 +323,47 @@ def hosting_share(
 
 # ---------------------------------------------------------------------------------------------- study
 CASES = ("sc", "no_gc", "gc", "no_gc_1230", "gc_1230")
+
+
+class HostingScanDict(TypedDict):
+    """:class:`HostingResult` as plain JSON values."""
+
+    n_customers: int
+    n_max: int
+    share: float
+    first_violation: FirstViolation | None
+    worst_excess_pct: list[float]
+
+
+class JoinOrdersDict(TypedDict):
+    """Hosting shares over further random join orders."""
+
+    n_orders: int
+    shares: list[float]
+    median: float
+    min: float
+    max: float
+
+
+class HostingDict(TypedDict):
+    """The ``"hosting"`` entry of :meth:`NetworkStudy.to_dict`."""
+
+    report_method_n: int
+    report_method_share: float
+    scan: NotRequired[HostingScanDict]
+    scan_tight_vmax: NotRequired[HostingScanDict]
+    join_orders: NotRequired[JoinOrdersDict]
+
+
+class NetworkStudyDict(TypedDict):
+    """:meth:`NetworkStudy.to_dict`: the numbers behind every figure of one network."""
+
+    network: dict[str, object]
+    reduced_n_bus: int
+    n_customers: int
+    n_prosumers: int
+    cases: dict[str, dict[str, object]]  # OPF case -> OPFResult.summary() plus profiles and checks
+    hosting: HostingDict
 
 
 @dataclasses.dataclass
@@ -318,20 +379,14 @@ class NetworkStudy:
     hosting_tight: HostingResult | None
     hosting_orders: NDArray[np.float64] | None = None  # hosting share for other random join orders
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self) -> NetworkStudyDict:
         """Every figure's numbers (``--json``)."""
         c = self.case
         s20 = self.service_step
-        out: dict[str, object] = {
-            "network": c.full.summary(),
-            "reduced_n_bus": c.reduced.n_bus,
-            "n_customers": int(c.customers.size),
-            "n_prosumers": int(c.prosumers.size),
-            "cases": {},
-        }
+        cases: dict[str, dict[str, object]] = {}
         for name, r in self.results.items():
             step = self.midday_step if name.endswith("1230") else s20
-            out["cases"][name] = {  # type: ignore[index]
+            cases[name] = {
                 **r.summary(),
                 "p_vpp_kw": np.round(r.p_vpp_kw, 4).tolist(),
                 "p_total_kw": np.round(r.p_total_kw, 4).tolist(),
@@ -346,24 +401,36 @@ class NetworkStudy:
             }
         gc = self.results["gc"]
         n_report = int(np.floor(max(-gc.p_vpp_kw[s20], 0.0) / 5.0 + 1e-9))
-        out["hosting"] = {
+        hosting: HostingDict = {
             "report_method_n": n_report,
             "report_method_share": n_report / max(c.customers.size, 1),
         }
-        for tag, h in (("scan", self.hosting), ("scan_tight_vmax", self.hosting_tight)):
-            if h is not None:
-                out["hosting"][tag] = {  # type: ignore[index]
-                    "n_customers": h.n_customers, "n_max": h.n_max, "share": h.share,
-                    "first_violation": h.first_violation,
-                    "worst_excess_pct": np.round(h.worst_excess_pct, 4).tolist(),
-                }
+        if self.hosting is not None:
+            hosting["scan"] = _hosting_scan_dict(self.hosting)
+        if self.hosting_tight is not None:
+            hosting["scan_tight_vmax"] = _hosting_scan_dict(self.hosting_tight)
         if self.hosting_orders is not None and self.hosting_orders.size:
             sh = self.hosting_orders
-            out["hosting"]["join_orders"] = {  # type: ignore[index]
+            hosting["join_orders"] = {
                 "n_orders": int(sh.size), "shares": np.round(sh, 4).tolist(),
                 "median": float(np.median(sh)), "min": float(sh.min()), "max": float(sh.max()),
             }
-        return out
+        return {
+            "network": c.full.summary(),
+            "reduced_n_bus": c.reduced.n_bus,
+            "n_customers": int(c.customers.size),
+            "n_prosumers": int(c.prosumers.size),
+            "cases": cases,
+            "hosting": hosting,
+        }
+
+
+def _hosting_scan_dict(h: HostingResult) -> HostingScanDict:
+    return {
+        "n_customers": h.n_customers, "n_max": h.n_max, "share": h.share,
+        "first_violation": h.first_violation,
+        "worst_excess_pct": np.round(h.worst_excess_pct, 4).tolist(),
+    }
 
 
 @dataclasses.dataclass
@@ -380,6 +447,15 @@ class ChileTechnicalResult:
             "report_hosting_share": REPORT_HOSTING_SHARE,
             "networks": {s.case.key: s.to_dict() for s in self.studies},
         }
+
+
+class _OPFOptions(TypedDict):
+    """Keyword arguments of :func:`openvpp.grid.opf.solve_opf` shared by every case of a network."""
+
+    v_min_pu: float
+    v_max_pu: float
+    power_flow: opf.ExactPowerFlow
+    solver_opts: dict | None
 
 
 def _step(time_hhmm: str) -> int:
@@ -412,14 +488,16 @@ def run_network(
     pv = np.zeros((ns, t))
     pv[case.prosumers] = pv_kwp * case.pv_kw_per_kwp[None, :]
     sid = net.sites["site_id"].to_numpy()[case.prosumers]
-    bat = BatteryParams(device_id=[f"battery_{s}" for s in sid], site_id=sid, soc0=soc0)
+    bat = BatteryParams(device_id=[f"battery_{s}" for s in sid], site_id=sid, soc0=np.full(sid.size, soc0))
     s20, s1230 = _step(service_time), _step(midday_time)
     svc20 = np.zeros(t, dtype=bool)
     svc20[s20] = True
     svc12 = np.zeros(t, dtype=bool)
     svc12[s1230] = True
     engine = BatchPowerFlow(net, reduce=False).run
-    common = dict(v_min_pu=v_min_pu, v_max_pu=v_max_pu, power_flow=engine, solver_opts=solver_opts)
+    common: _OPFOptions = {
+        "v_min_pu": v_min_pu, "v_max_pu": v_max_pu, "power_flow": engine, "solver_opts": solver_opts,
+    }
     args = (net, case.p_load_kw, case.q_load_kvar, pv, bat, STEP_MIN / 60.0)
     results = {
         "sc": opf.solve_opf(*args, objective="self_consumption", **common),

@@ -171,7 +171,7 @@ def run_demo(grid_code: str = "1-LV-semiurb4--2-sw", day: str = "2016-06-15", se
             fleet, op = stages(bar, task)
     else:
         fleet, op = stages(None, None)
-    counts = {"sites": fleet.n_sites, **fleet.count()}  # type: ignore[dict-item]
+    counts = {"sites": fleet.n_sites, **fleet.count()}
     counts["prosumers"] = int(np.sum(fleet.site_mask("battery") & fleet.site_mask("pv"))) if fleet.has("pv") \
         else int(np.sum(fleet.site_mask("battery")))
     t0 = time.perf_counter()

@@ -207,7 +207,8 @@ def run_opf_files(
     unknown = [s for s in battery_sites if s not in ids]
     if unknown:
         raise ValidationError(f"battery sites {unknown[:3]} are not sites of the network")
-    bat = BatteryParams(device_id=[f"battery_{s}" for s in battery_sites], site_id=battery_sites, soc0=soc0)
+    bat = BatteryParams(device_id=[f"battery_{s}" for s in battery_sites], site_id=battery_sites,
+                        soc0=np.full(len(battery_sites), soc0))
     minutes = load.index.hour * 60 + load.index.minute
     service = (minutes >= start_min) & (minutes < start_min + service_minutes)
     if objective == "export" and not np.any(service):

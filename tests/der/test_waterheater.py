@@ -98,7 +98,8 @@ def test_energy_balance_closes_and_matches_euler(seed, dt):
     # Euler's error is O(h); Richardson extrapolation of two resolutions cancels the first-order term
     e1 = _euler(pr.t0_c, res.p_kw, flow, heat / dt, pr, dt, sub=1000)
     e2 = _euler(pr.t0_c, res.p_kw, flow, heat / dt, pr, dt, sub=2000)
-    assert np.allclose(res.t_tank_c, e2, atol=1e-2)
+    # Euler at 2000 substeps errs by about |e2 - e1| (its error halves when the substep halves)
+    assert np.all(np.abs(res.t_tank_c - e2) <= 2.0 * np.abs(e2 - e1) + 1e-6)
     assert np.allclose(res.t_tank_c, 2 * e2 - e1, atol=1e-4)
 
 
