@@ -69,7 +69,7 @@ def plot_revenue_stack(study: EconomicsStudy, out_dir: Path) -> Path:
         bottom += vals
     cost = np.array([study.cases[s].cost_total_usd for s in sizes]) / 1e3
     profit = np.array([study.cases[s].profit_usd for s in sizes]) / 1e3
-    ax.plot(x, cost, "k_", markersize=40, mew=2, label="annual cost")
+    ax.hlines(cost, x - 0.3, x + 0.3, colors="k", linewidths=2, label="annual cost")
     ax.plot(x, profit, "D", color="darkgreen", label="annual profit")
     ax.set_xticks(x, [f"{s:g} MW" for s in sizes])
     ax.set_ylabel("thousand USD per year")

@@ -376,11 +376,12 @@ def render_fleet_flexibility(
         for note in result.notes:
             console.print(f"[dim]{note}[/]")
     if out_dir is not None:
-        fig = plt.figure(figsize=(12, 4.5))
-        ax = fig.add_subplot(1, 2, 1, projection="3d")
+        panels = 1 if result.strip is None else 2
+        fig = plt.figure(figsize=(6 * panels, 4.5))
+        ax = fig.add_subplot(1, panels, 1, projection="3d")
         plot_volume(ax, result.aggregates["P50"], None, title=f"VPP volume at {result.time} (P50)")
-        ax2 = fig.add_subplot(1, 2, 2)
         if result.strip is not None:
+            ax2 = fig.add_subplot(1, 2, 2)
             lbl, lo, hi = result.strip
             plot_time_strip(ax2, lbl, lo, hi, metric="pi", title="VPP π over the day (P50)")
         paths.append(_save(fig, Path(out_dir), "flex_fleet.png"))

@@ -179,7 +179,7 @@ def run_demo(grid_code: str = "1-LV-semiurb4--2-sw", day: str = "2016-06-15", se
         n_batteries=counts.get("battery", 0), n_ev=counts.get("ev", 0), n_hp=counts.get("heatpump", 0),
         site="lampa",
     )
-    flexibility = fleet_flexibility(fleet, f"{day} {EVENING_PEAK}")
+    flexibility = fleet_flexibility(fleet, f"{day} {EVENING_PEAK}", strip=True)
     trafo_kw = float(load_simbench_lv(grid_code).trafo["sn_mva"].sum() * 1000.0)
     envelopes = fleet_day_envelopes(fleet, op.site_p_without_kw, op.index, trafo_kw)
     elapsed["economics_flexibility_envelopes"] = time.perf_counter() - t0
