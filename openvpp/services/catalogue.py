@@ -242,7 +242,7 @@ class ServiceCatalogue(StrictModel):
         )
 
 
-_MARKETS = {"chile": "services_chile"}
+_MARKETS = {"chile": "services_chile", "aemo": "services_aemo"}
 
 
 def catalogue_from_dict(data: dict[str, Any]) -> ServiceCatalogue:
@@ -271,7 +271,9 @@ def load_catalogue(market: str = "chile") -> ServiceCatalogue:
     Parameters
     ----------
     market : str
-        Catalogue name; ``"chile"`` is the roadmap's catalogue (seed 000 Table 1).
+        Catalogue name: ``"chile"`` is the roadmap's catalogue (seed 000 Table 1); ``"aemo"`` the NEM
+        energy and contingency FCAS markets of the South Australian VPP (seed 001 §5.4.1, Table 7), whose
+        prices the user supplies.
 
     Raises
     ------

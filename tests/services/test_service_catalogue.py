@@ -96,3 +96,16 @@ def test_bad_block_and_unknown_market_and_service(chile):
         load_catalogue("mars")
     with pytest.raises(ValidationError, match="not in the"):
         chile["fcas_raise_6s"]
+
+
+def test_a_second_market_is_data_only():
+    """The NEM catalogue of seed 001 (Table 7) loads through the same model, with no code of its own."""
+    from openvpp.services.catalogue import load_catalogue
+
+    nem = load_catalogue("aemo")
+    fcas = [s for s in nem.services.values() if s.key.startswith("fcas_")]
+    assert len(fcas) == 6  # 6 s, 60 s and 5 min, raise and lower
+    assert sorted({s.activation_time_s for s in fcas}) == [6.0, 60.0, 300.0]
+    assert all(s.block_hours == 24.0 for s in nem.services.values())
+    assert len(nem.for_der("battery")) == 7 and "energy" in nem
+    assert all(s.source for s in nem.services.values())
