@@ -101,11 +101,20 @@ def _run_envelope_study(
         return run(*args, progress=cb, **kwargs)
 
 
-def _print_json(payload: object) -> None:
-    """Print ``payload`` as (highlighted) JSON on stdout."""
+def _print_json(payload: object, indent: int | None = 2) -> None:
+    """Print a result as plain JSON on stdout (numpy arrays and scalars converted, other objects as text)."""
     import json
 
-    console.print_json(json.dumps(payload))
+    import numpy as np
+
+    def default(o: object) -> object:
+        if isinstance(o, np.ndarray):
+            return o.tolist()
+        if isinstance(o, np.generic):
+            return o.item()
+        return str(o)
+
+    typer.echo(json.dumps(payload, default=default, indent=indent))
 
 
 @envelopes_app.command("compute")
@@ -242,7 +251,7 @@ def study_chile_technical(
     seed: int = typer.Option(0, help="Seed of the random prosumer choice and join order."),
     hosting: bool = typer.Option(True, "--hosting/--no-hosting", help="Compute the VPP hosting share."),
     out: Path = OUT_DIR_OPTION,
-    json_out: bool = typer.Option(False, "--json", help="Print every figure's numbers as JSON."),
+    json_out: bool = _JSON_OPTION,
 ) -> None:
     """Technical VPP assessment of the Chile roadmap (seed 000 §7) on public LV networks."""
     from openvpp.report import check_out_dir
@@ -257,9 +266,7 @@ def study_chile_technical(
     )
     render_chile_technical(result, out_dir=out, console=None if json_out else console)
     if json_out:
-        import json
-
-        print(json.dumps(result.to_dict(), default=str))
+        _print_json(result.to_dict(), indent=None)
 
 
 @app.command("opf")
@@ -277,7 +284,7 @@ def opf_command(
     v_min: float = typer.Option(0.9, help="Lower voltage limit (pu)."),
     v_max: float = typer.Option(1.1, help="Upper voltage limit (pu)."),
     v_source: float | None = typer.Option(None, help="Head voltage behind the transformer (pu)."),
-    json_out: bool = typer.Option(False, "--json", help="Print machine-readable results."),
+    json_out: bool = _JSON_OPTION,
 ) -> None:
     """Three-phase OPF of a VPP on your own network and profiles, validated by exact power flow."""
     from openvpp.report.grid import opf_table
@@ -290,11 +297,8 @@ def opf_command(
         v_min_pu=v_min, v_max_pu=v_max, v_source_pu=v_source,
     )
     if json_out:
-        import json
-
-        payload = {**res.summary(), "time": [str(t) for t in index], "p_vpp_kw": res.p_vpp_kw.tolist(),
-                   "violations": res.violations.head(20).to_dict(orient="records")}
-        print(json.dumps(payload, default=str))
+        _print_json({**res.summary(), "time": [str(t) for t in index], "p_vpp_kw": res.p_vpp_kw.tolist(),
+                     "violations": res.violations.head(20).to_dict(orient="records")}, indent=None)
         return
     console.print(opf_table(res))
 
@@ -303,7 +307,7 @@ def opf_command(
 @study_app.command("flexibility-paper")
 def study_flexibility_paper(
     out: Path = OUT_DIR_OPTION,
-    json_out: bool = typer.Option(False, "--json", help="Print machine-readable results instead of tables."),
+    json_out: bool = _JSON_OPTION,
 ) -> None:
     """Reproduce both worked cases of the operational-flexibility paper (seed 003 §4) with figures."""
     from openvpp.report import check_out_dir
@@ -313,10 +317,8 @@ def study_flexibility_paper(
     check_out_dir(out)
     result = run_flexibility_paper()
     if json_out:
-        import json
-
         render_flexibility_paper(result, out_dir=out, console=None)
-        print(json.dumps(result.summary(), indent=2, default=str))
+        _print_json(result.summary())
         return
     render_flexibility_paper(result, out_dir=out, console=console)
 
@@ -332,7 +334,7 @@ def flex_command(
     seed: int = typer.Option(0, help="Seed of the fleet builder."),
     strip: bool = typer.Option(False, "--strip", help="Also compute the day's time strip (P50 VPP pi)."),
     out: Path | None = typer.Option(None, "--out", help="Folder for flex_fleet.png (no figure if omitted)."),
-    json_out: bool = typer.Option(False, "--json", help="Print machine-readable results."),
+    json_out: bool = _JSON_OPTION,
 ) -> None:
     """Aggregate flexibility of a fleet per CCP at a chosen time, with its P10/P50/P90 table (seed 003)."""
     from openvpp.flex.fleet import flexibility_of_spec
@@ -343,27 +345,9 @@ def flex_command(
         check_out_dir(out)
     result = flexibility_of_spec(fleet, time, horizon_h=horizon_h, seed=seed, strip=strip)
     if json_out:
-        import json
-
-        print(json.dumps(result.to_dict(), indent=2, default=str))
+        _print_json(result.to_dict())
         return
     render_fleet_flexibility(result, out_dir=out, console=console)
-
-
-def _econ_json(obj: object) -> None:
-    """Print a study result as JSON (numpy scalars and arrays converted)."""
-    import json
-
-    import numpy as np
-
-    def default(o: object) -> object:
-        if isinstance(o, np.ndarray):
-            return o.tolist()
-        if isinstance(o, np.generic):
-            return o.item()
-        return str(o)
-
-    typer.echo(json.dumps(obj, default=default, indent=2))
 
 
 @study_app.command("economics")
@@ -372,7 +356,7 @@ def study_economics(
     mw: list[float] = typer.Option(None, "--mw", help="Battery sizes in MW, e.g. --mw 1 3 5 "),
     more_mw: list[str] = typer.Argument(None, hidden=True, help="Further sizes after --mw."),
     out: Path = OUT_DIR_OPTION,
-    json_out: bool = typer.Option(False, "--json", help="Print machine-readable results."),
+    json_out: bool = _JSON_OPTION,
 ) -> None:
     """Stacked-service business model: revenue per service, cost, profit, threshold, tornado."""
     from openvpp.errors import ValidationError
@@ -390,7 +374,7 @@ def study_economics(
         check_out_dir(out)
     study = run_economics(site=site, mw=sizes)
     if json_out:
-        _econ_json(study.to_dict())
+        _print_json(study.to_dict())
         return
     from openvpp.report.economics import render_economics
 
@@ -400,7 +384,7 @@ def study_economics(
 @study_app.command("dynamics")
 def study_dynamics(
     out: Path = OUT_DIR_OPTION,
-    json_out: bool = typer.Option(False, "--json", help="Print machine-readable results."),
+    json_out: bool = _JSON_OPTION,
 ) -> None:
     """Ten-year system-dynamics model of a rural VPP (seed 000 §6.2, Figs 11-12)."""
     from openvpp.report import check_out_dir
@@ -410,7 +394,7 @@ def study_dynamics(
         check_out_dir(out)
     study = run_dynamics_study()
     if json_out:
-        _econ_json(study.to_dict())
+        _print_json(study.to_dict())
         return
     from openvpp.report.economics import render_dynamics
 
@@ -421,7 +405,7 @@ def study_dynamics(
 def study_finance(
     convention: str = typer.Option("annuity_due", help="Discounting: annuity_due or end_of_year."),
     out: Path = OUT_DIR_OPTION,
-    json_out: bool = typer.Option(False, "--json", help="Print machine-readable results."),
+    json_out: bool = _JSON_OPTION,
 ) -> None:
     """NPV, BCR and payback of the CSIRO export-limit cases (seed 001 Table 9)."""
     from openvpp.errors import ValidationError
@@ -434,7 +418,7 @@ def study_finance(
         check_out_dir(out)
     study = run_finance_study(convention)  # type: ignore[arg-type]
     if json_out:
-        _econ_json(study.to_dict())
+        _print_json(study.to_dict())
         return
     from openvpp.report.economics import render_finance
 
@@ -446,7 +430,7 @@ def study_potential(
     medium_share: float = typer.Option(None, help="Hosting share, medium density (default 0.21)."),
     low_share: float = typer.Option(None, help="Hosting share, low density (default 0.25)."),
     out: Path = OUT_DIR_OPTION,
-    json_out: bool = typer.Option(False, "--json", help="Print machine-readable results."),
+    json_out: bool = _JSON_OPTION,
 ) -> None:
     """National VPP potential in GW per resource (seed 000 §8, Fig. 22)."""
     from openvpp.report import check_out_dir
@@ -457,7 +441,7 @@ def study_potential(
         check_out_dir(out)
     study = run_potential_study(hosting_share=shares or None)
     if json_out:
-        _econ_json(study.to_dict())
+        _print_json(study.to_dict())
         return
     from openvpp.report.economics import render_potential
 

@@ -144,29 +144,13 @@ def test_usage_errors_exit_2_without_traceback(args, field, monkeypatch, capsys)
 
 # ---------------------------------------------------------------------------------------------- opf files
 @pytest.fixture(scope="module")
-def opf_files(tmp_path_factory):
+def opf_files(tmp_path_factory, write_five_bus_feeder, write_opf_profiles):
     """A five-bus pandapower feeder with four houses and profile CSVs, good and bad."""
-    import pandapower as pp
-
     d = tmp_path_factory.mktemp("opf_files")
-    net = pp.create_empty_network()
-    mv = pp.create_bus(net, 20.0)
-    buses = [pp.create_bus(net, 0.4, name=f"lv{k}") for k in range(5)]
-    pp.create_ext_grid(net, mv, vm_pu=1.0)
-    pp.create_transformer(net, mv, buses[0], std_type="0.25 MVA 20/0.4 kV")
-    for k in range(4):
-        pp.create_line(net, buses[k], buses[k + 1], 0.15, std_type="NAYY 4x150 SE")
-    for k in range(1, 5):
-        pp.create_load(net, buses[k], p_mw=0.002, name=f"house{k}")
-    pp.to_json(net, str(d / "net.json"))
+    write_five_bus_feeder(d / "net.json")
     (d / "garbage.json").write_text("{not json")
-    ids = [f"house{k}" for k in range(1, 5)]
-    index = pd.date_range("2024-01-15", periods=8, freq="3h")
-    load = pd.DataFrame(2.0, index=index, columns=ids)
-    pv = pd.DataFrame(0.0, index=index, columns=ids)
-    pv.iloc[3:6, :2] = 4.0
-    load.to_csv(d / "load.csv")
-    pv.to_csv(d / "pv.csv")
+    load, pv = write_opf_profiles(d, [f"house{k}" for k in range(1, 5)], n_pv_sites=2)
+    index = load.index
     bad = load.copy()
     bad.iloc[2, 1] = np.nan
     bad.to_csv(d / "load_nan.csv")

@@ -215,27 +215,28 @@ class ParamTable:
                         f"{cls.table_name}: record {k} must be a mapping of column -> value "
                         f"(got {type(rec).__name__})"
                     )
-            columns = sorted({str(c) for rec in records for c in rec})
-            _reject_unknown(cls.table_name, columns, known)
+            table = pd.DataFrame.from_records(records) if records else pd.DataFrame()
+            table.columns = [str(c) for c in table.columns]
+            _reject_unknown(cls.table_name, list(table.columns), known)
             meta: dict[str, Mapping[str, Any]] = {f.name: f.metadata for f in dataclasses.fields(cls)}
-            for col in columns:
-                default = meta.get(col, {}).get("default", _MISSING)
-                if col in defaults:
-                    default = defaults[col]
-                values = []
-                for k, rec in enumerate(records):
-                    if col in rec:
-                        values.append(rec[col])
-                    elif default is not _MISSING and col not in ("device_id", "site_id"):
-                        values.append(default)
-                    elif col == "site_id":
-                        values.append(rec.get("device_id"))
+            for col in table.columns:
+                values = table[col].to_numpy(dtype=object)
+                # a gap is either a key the record leaves out (take the default) or an explicit NaN/None
+                # (kept, so that validation rejects it); only the gaps need a look at their record
+                gaps = np.flatnonzero(pd.isna(values))
+                absent = gaps[[col not in records[k] for k in gaps]] if gaps.size else gaps
+                if absent.size:
+                    default = defaults.get(col, meta.get(col, {}).get("default", _MISSING))
+                    if col == "site_id" and "device_id" in table.columns:
+                        values[absent] = table["device_id"].to_numpy(dtype=object)[absent]
+                    elif default is not _MISSING and col != "device_id":
+                        values[absent] = default
                     else:
                         raise ValidationError(
-                            f"{cls.table_name}.{col} is missing from record {k} and has no default; "
-                            "give it for every device"
+                            f"{cls.table_name}.{col} is missing from record {int(absent[0])} and has no "
+                            "default; give it for every device"
                         )
-                kwargs[col] = np.array(values, dtype=object)
+                kwargs[col] = values
         if "device_id" not in kwargs:
             raise ValidationError(f"{cls.table_name}: column 'device_id' is required")
         return cls(**kwargs)

@@ -47,8 +47,6 @@ class DemoResult:
     summary : pandas.DataFrame
         Metrics (rows) without and with batteries (columns); see
         :func:`openvpp.fleet.operation.self_consumption_summary`.
-    counts : dict
-        Sites and devices per class.
     elapsed_s : dict
         Wall time of each stage. [s]
     economics : openvpp.economics.business.BusinessCase or None
@@ -59,9 +57,6 @@ class DemoResult:
     envelopes : openvpp.envelopes.DayEnvelopes or None
         Export envelope of every site over the day from the constraint engine (seed 001 §2.2), with the
         transformer rating as the node's reverse-flow limit.
-    envelope_check : dict
-        How the self-consumption day compares with the envelopes: site-steps whose export exceeds the
-        envelope and the energy above it. [-], [kWh]
     network_check : dict of str -> openvpp.grid.check.NetworkCheck
         Exact unbalanced power flow of the day on the grid, ``"without_battery"`` and ``"with_battery"``.
     """
@@ -71,13 +66,30 @@ class DemoResult:
     fleet: Fleet
     operation: SelfConsumptionResult
     summary: pd.DataFrame
-    counts: dict[str, int]
     elapsed_s: dict[str, float]
     economics: Any = None
     flexibility: Any = None
     envelopes: Any = None
-    envelope_check: dict[str, float] = dataclasses.field(default_factory=dict)
     network_check: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Sites, devices per class and prosumers (sites with a battery, and PV where the fleet has PV)."""
+        fleet = self.fleet
+        counts = {"sites": fleet.n_sites, **fleet.count()}
+        prosumer = fleet.site_mask("battery")
+        if fleet.has("pv"):
+            prosumer = prosumer & fleet.site_mask("pv")
+        counts["prosumers"] = int(np.sum(prosumer))
+        return counts
+
+    @property
+    def envelope_check(self) -> dict[str, float]:
+        """How the self-consumption day compares with the envelopes (:func:`envelope_compliance`)."""
+        if self.envelopes is None:
+            return {}
+        op = self.operation
+        return envelope_compliance(op.site_p_with_kw, self.envelopes.site_export_kw, op.dt_h)
 
     @property
     def index(self) -> pd.DatetimeIndex:
@@ -171,9 +183,7 @@ def run_demo(grid_code: str = "1-LV-semiurb4--2-sw", day: str = "2016-06-15", se
             fleet, op = stages(bar, task)
     else:
         fleet, op = stages(None, None)
-    counts = {"sites": fleet.n_sites, **fleet.count()}
-    counts["prosumers"] = int(np.sum(fleet.site_mask("battery") & fleet.site_mask("pv"))) if fleet.has("pv") \
-        else int(np.sum(fleet.site_mask("battery")))
+    counts = fleet.count()
     t0 = time.perf_counter()
     economics = summary_for_fleet(
         n_batteries=counts.get("battery", 0), n_ev=counts.get("ev", 0), n_hp=counts.get("heatpump", 0),
@@ -191,11 +201,9 @@ def run_demo(grid_code: str = "1-LV-semiurb4--2-sw", day: str = "2016-06-15", se
     }
     elapsed["network_check"] = time.perf_counter() - t0
     return DemoResult(grid_code=grid_code, day=day, fleet=fleet, operation=op,
-                      summary=self_consumption_summary(op), counts=counts, elapsed_s=elapsed,
+                      summary=self_consumption_summary(op), elapsed_s=elapsed,
                       economics=economics, flexibility=flexibility, envelopes=envelopes,
-                      network_check=network_check,
-                      envelope_check=envelope_compliance(op.site_p_with_kw, envelopes.site_export_kw,
-                                                         op.dt_h))
+                      network_check=network_check)
 
 
 def envelope_compliance(site_p_kw: np.ndarray, export_limit_kw: np.ndarray, dt_h: float) -> dict[str, float]:

@@ -51,3 +51,22 @@ def test_take_and_frame_round_trip():
     frame = t.to_frame().reset_index()
     again = BatteryParams.from_frame(frame)
     pd.testing.assert_frame_equal(again.to_frame(), t.to_frame())
+
+
+def test_absent_key_takes_the_default_but_a_required_column_must_be_given():
+    import dataclasses
+
+    from openvpp.der._params import ParamTable, param
+
+    @dataclasses.dataclass(frozen=True)
+    class Toy(ParamTable):
+        table_name = "toy"
+        p_kw: np.ndarray = param("kW", "rating")
+        e_kwh: np.ndarray = param("kWh", "capacity", default=2.0)
+
+    t = Toy.from_frame([{"device_id": "a", "p_kw": 1.0, "e_kwh": 3.0}, {"device_id": "b", "p_kw": 4.0}])
+    assert list(t.e_kwh) == [3.0, 2.0] and list(t.site_id) == ["a", "b"]
+    with pytest.raises(ValidationError, match=r"toy\.p_kw is missing from record 1"):
+        Toy.from_frame([{"device_id": "a", "p_kw": 1.0}, {"device_id": "b"}])
+    with pytest.raises(ValidationError, match=r"toy\.e_kwh is nan for device 'b'"):
+        Toy.from_frame([{"device_id": "a", "p_kw": 1.0}, {"device_id": "b", "p_kw": 1.0, "e_kwh": None}])

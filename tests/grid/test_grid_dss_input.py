@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -54,15 +53,10 @@ def test_reader_and_power_flow_agree_with_opendss_itself(tiny):
         np.testing.assert_allclose(mine, theirs, atol=1e-3)
 
 
-def test_opf_command_runs_on_a_dss_circuit(tiny, tmp_path):
+def test_opf_command_runs_on_a_dss_circuit(tiny, tmp_path, write_opf_profiles):
     from openvpp.cli import app
 
-    index = pd.date_range("2024-01-15", periods=8, freq="3h")
-    load = pd.DataFrame(2.0, index=index, columns=["h1", "h2", "h3"])
-    pv = pd.DataFrame(0.0, index=index, columns=["h1", "h2", "h3"])
-    pv.iloc[3:6] = 4.0
-    load.to_csv(tmp_path / "load.csv")
-    pv.to_csv(tmp_path / "pv.csv")
+    write_opf_profiles(tmp_path, ["h1", "h2", "h3"])
     out = CliRunner().invoke(app, ["opf", str(tiny), "--load", str(tmp_path / "load.csv"), "--pv",
                                    str(tmp_path / "pv.csv"), "--service", "18:00", "--service-minutes", "180",
                                    "--json"])

@@ -181,35 +181,18 @@ def test_unknown_battery_site_is_rejected(small_feeder):
 
 
 # ---------------------------------------------------------------------------------------------- CLI
-def test_opf_command_runs_on_a_pandapower_json(tmp_path):
+def test_opf_command_runs_on_a_pandapower_json(tmp_path, write_five_bus_feeder, write_opf_profiles):
     import json
 
-    import pandapower as pp
     from typer.testing import CliRunner
 
     from openvpp.cli import app
-
-    net = pp.create_empty_network()
-    mv = pp.create_bus(net, 20.0)
-    buses = [pp.create_bus(net, 0.4, name=f"lv{k}") for k in range(5)]
-    pp.create_ext_grid(net, mv, vm_pu=1.0)
-    pp.create_transformer(net, mv, buses[0], std_type="0.25 MVA 20/0.4 kV")
-    for k in range(4):
-        pp.create_line(net, buses[k], buses[k + 1], 0.15, std_type="NAYY 4x150 SE")
-    for k in range(1, 5):
-        pp.create_load(net, buses[k], p_mw=0.002, name=f"house{k}")
-    path = tmp_path / "net.json"
-    pp.to_json(net, str(path))
     from openvpp.studies.user_opf import load_network_file
 
+    path = write_five_bus_feeder(tmp_path / "net.json")
     network = load_network_file(path)
     ids = network.sites["site_id"].tolist()
-    index = pd.date_range("2024-01-15", periods=8, freq="3h")
-    load = pd.DataFrame(2.0, index=index, columns=ids)
-    pv = pd.DataFrame(0.0, index=index, columns=ids)
-    pv.iloc[3:6, : len(ids) // 2] = 4.0
-    load.to_csv(tmp_path / "load.csv")
-    pv.to_csv(tmp_path / "pv.csv")
+    write_opf_profiles(tmp_path, ids, n_pv_sites=len(ids) // 2)
     out = CliRunner().invoke(app, ["opf", str(path), "--load", str(tmp_path / "load.csv"), "--pv",
                                    str(tmp_path / "pv.csv"), "--service", "18:00", "--service-minutes", "180",
                                    "--json"])
