@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from openvpp.errors import ValidationError
+from openvpp.timeseries import as_2d
 
 _TINY = 1e-12
 
@@ -118,25 +119,15 @@ def as_step_input(
         arr = np.asarray(values, dtype=float)
     except (TypeError, ValueError) as exc:
         raise ValidationError(f"{name} must be numeric (could not convert: {exc})") from exc
-    if arr.ndim == 0:
-        out = np.full((n_devices, n_steps), float(arr))
-    elif arr.ndim == 1 and arr.shape[0] == n_steps:
-        out = np.broadcast_to(arr, (n_devices, n_steps)).copy()
-    elif arr.ndim == 1 and arr.shape[0] == n_devices:
-        out = np.broadcast_to(arr[:, None], (n_devices, n_steps)).copy()
-    elif arr.shape == (n_devices, n_steps):
-        out = arr.copy()
-    else:
+    if arr.ndim == 1 and arr.shape[0] == n_devices and arr.shape[0] != n_steps:
+        arr = np.broadcast_to(arr[:, None], (n_devices, n_steps))  # per device, constant over time
+    elif not (arr.ndim == 0 or arr.shape in ((n_steps,), (n_devices, n_steps))):
         raise ValidationError(
             f"{name} has shape {arr.shape}; give a scalar, ({n_steps},) per step, ({n_devices},) per device "
             f"or ({n_devices}, {n_steps}) (n_devices, n_steps)"
         )
-    if not np.all(np.isfinite(out)):
-        bad = np.argwhere(~np.isfinite(out))[0]
-        raise ValidationError(
-            f"{name} contains NaN or inf at device {int(bad[0])}, step {int(bad[1])}; fill it first"
-        )
-    return out
+    # scalar and per-step broadcasting and the NaN/inf check are those of as_2d; the copy is the caller's
+    return np.array(as_2d(name, arr, n_devices, n_steps))
 
 
 def band_power_bounds(

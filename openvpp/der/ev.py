@@ -32,7 +32,7 @@ from numpy.typing import ArrayLike, NDArray
 from openvpp.der._common import check_dt as _check_dt
 from openvpp.der._params import ParamTable, param
 from openvpp.errors import ValidationError
-from openvpp.timeseries import as_2d, check_index
+from openvpp.timeseries import as_2d, check_index, step_minutes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,7 +106,7 @@ def steps_from_times(times: ArrayLike, index: pd.DatetimeIndex) -> NDArray[np.in
         raise ValidationError(
             f"times before the start of the horizon {index[0]}; clip or drop those sessions"
         )
-    step = index[1] - index[0] if len(index) > 1 else pd.Timedelta(index.freq)
+    step = index[1] - index[0] if len(index) > 1 else pd.Timedelta(minutes=step_minutes(index))
     k = np.floor((ts - index[0]) / step).astype(np.int64)
     return np.minimum(np.asarray(k), len(index))
 
@@ -252,12 +252,16 @@ class EV:
         self.e_kwh = params.e0_kwh.copy()
         self.p_kw = np.zeros(params.n)
         self.e_departure_kwh = np.where(params.departure_step <= 0, params.e0_kwh, np.nan)
-        self.target_feasible = energy_target_feasible(params, dt_h)
         self._c = _constants(params, self.dt_h)
 
     @property
     def n(self) -> int:
         return self.params.n
+
+    @property
+    def target_feasible(self) -> NDArray[np.bool_]:
+        """Whether each session can reach its target at all (see :func:`energy_target_feasible`)."""
+        return energy_target_feasible(self.params, self.dt_h)
 
     @property
     def connected(self) -> NDArray[np.bool_]:
@@ -340,8 +344,7 @@ class EV:
                 e_out[sl, k] = ec
             e[sl], e_dep[sl] = ec, edc
         pr = self.params
-        t_axis = np.arange(self.t, self.t + n_steps)[None, :]
-        conn_out = (pr.arrival_step[:, None] <= t_axis) & (t_axis < pr.departure_step[:, None])
+        conn_out = _window(pr, n_steps, self.t)[0]
         self.t += n_steps
         self.e_kwh = e
         if n_steps:
@@ -355,7 +358,7 @@ class EV:
             connected=conn_out,
             e_departure_kwh=e_dep.copy(),
             shortfall_kwh=shortfall,
-            target_feasible=self.target_feasible.copy(),
+            target_feasible=self.target_feasible,
         )
 
 

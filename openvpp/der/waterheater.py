@@ -219,10 +219,7 @@ class WaterHeater:
         # state-free terms of the exact step for the whole horizon, computed time-major (n_steps, n) so
         # that each step reads contiguous memory; per-device parameters broadcast along the rows
         flow_t, qd_t = np.ascontiguousarray(flow.T), np.ascontiguousarray(q_draw.T)
-        kd_t = WATER_KWH_PER_L_K * 60.0 * flow_t
-        k_t = pr.ua_kw_per_c + kd_t
-        safe = np.where(k_t > 0, k_t, 1.0)
-        tref_t = np.where(k_t > 0, (pr.ua_kw_per_c * pr.t_amb_c + kd_t * pr.t_inlet_c) / safe, pr.t_amb_c)
+        k_t, tref_t, kd_t = _exchange(pr, flow_t)
         x = k_t * (dt / c)
         phi_t = phi(x) * (dt / c)
         psi_t = psi(x) * (dt / c)

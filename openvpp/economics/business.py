@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator
 
-from openvpp.errors import DataError, ValidationError
+from openvpp.errors import DataError, InfeasibleError, ValidationError
 from openvpp.services import remuneration as rem
 from openvpp.services.catalogue import ServiceCatalogue, StrictModel, load_catalogue
 
@@ -396,6 +396,26 @@ class BusinessCase:
         )
 
 
+def _annual_costs(
+    inp: BusinessInputs, n_batteries: int | np.ndarray, p_ev_hp_kw: float | np.ndarray
+) -> dict[str, Any]:
+    """Annual cost items of seed 000 Table 2 for ``n_batteries`` batteries and ``p_ev_hp_kw`` of CI load.
+
+    Vectorised over sizes (arrays of equal shape) so that :func:`business_case` and the scan of
+    :func:`profitability_threshold` share one formula. [USD/yr]
+    """
+    costs = inp.costs
+    n = np.asarray(n_batteries, dtype=float)
+    p_b = n * inp.fleet.battery_p_kw / 1000.0
+    return {
+        "implementation": np.where(n > 0, costs.implementation_usd_per_year, 0.0),
+        "administration": costs.admin_usd_per_battery_year * n,
+        "marketing": costs.marketing_usd_per_participant_year * n,
+        "energy_credit": costs.energy_credit_usd_per_kwh * credited_energy_kwh_per_mw(inp) * p_b,
+        "ci_credit": costs.ci_credit_usd_per_kwh * costs.ci_credit_hours_per_year * np.asarray(p_ev_hp_kw),
+    }
+
+
 def business_case(
     inputs: BusinessInputs | str,
     n_batteries: int,
@@ -421,7 +441,7 @@ def business_case(
     if int(n_batteries) != n_batteries or n_batteries < 0:
         raise ValidationError(f"n_batteries must be a non-negative integer (got {n_batteries!r})")
     n_batteries = int(n_batteries)
-    fleet, costs = inp.fleet, inp.costs
+    fleet = inp.fleet
     if p_ev_hp_kw is None:
         c = ev_hp_counts(n_batteries, fleet)
         p_ev_hp_kw, n_ev, n_hp = float(c["p_kw"]), int(c["n_ev"]), int(c["n_hp"])
@@ -433,13 +453,7 @@ def business_case(
     p_e = p_ev_hp_kw / 1000.0
     per_mw = revenue_lines_per_mw(inp)
     revenue = {k: per_mw[k] * (p_b if k in BATTERY_LINES else p_e) for k in SERVICE_LINES}
-    cost = {
-        "implementation": costs.implementation_usd_per_year if n_batteries > 0 else 0.0,
-        "administration": costs.admin_usd_per_battery_year * n_batteries,
-        "marketing": costs.marketing_usd_per_participant_year * n_batteries,
-        "energy_credit": costs.energy_credit_usd_per_kwh * credited_energy_kwh_per_mw(inp) * p_b,
-        "ci_credit": costs.ci_credit_usd_per_kwh * costs.ci_credit_hours_per_year * p_ev_hp_kw,
-    }
+    cost = {k: float(v) for k, v in _annual_costs(inp, n_batteries, p_ev_hp_kw).items()}
     return BusinessCase(
         site=inp.site.key, n_batteries=n_batteries, n_ev=int(n_ev or 0), n_hp=int(n_hp or 0),
         p_batteries_mw=p_b, p_ev_hp_mw=p_e, revenue_usd=revenue, cost_usd=cost,
@@ -465,21 +479,14 @@ def profitability_threshold(inputs: BusinessInputs | str, max_batteries: int = 1
     InfeasibleError
         No size up to ``max_batteries`` is profitable.
     """
-    from openvpp.errors import InfeasibleError
-
     inp = _inputs(inputs)
     n = np.arange(1, max_batteries + 1)
     per_mw = revenue_lines_per_mw(inp)
-    fleet, costs = inp.fleet, inp.costs
+    fleet = inp.fleet
     p_b = n * fleet.battery_p_kw / 1000.0
-    p_e = ev_hp_counts(n, fleet)["p_kw"] / 1000.0 if inp.site.ci_enabled else np.zeros_like(p_b)
-    rev = p_b * sum(per_mw[k] for k in BATTERY_LINES) + p_e * sum(per_mw[k] for k in EV_HP_LINES)
-    cost = (
-        costs.implementation_usd_per_year
-        + (costs.admin_usd_per_battery_year + costs.marketing_usd_per_participant_year) * n
-        + costs.energy_credit_usd_per_kwh * credited_energy_kwh_per_mw(inp) * p_b
-        + costs.ci_credit_usd_per_kwh * costs.ci_credit_hours_per_year * p_e * 1000.0
-    )
+    p_e_kw = ev_hp_counts(n, fleet)["p_kw"] if inp.site.ci_enabled else np.zeros_like(p_b)
+    rev = p_b * sum(per_mw[k] for k in BATTERY_LINES) + p_e_kw / 1000.0 * sum(per_mw[k] for k in EV_HP_LINES)
+    cost = sum(_annual_costs(inp, n, p_e_kw).values())
     ok = np.flatnonzero(rev - cost >= 0)
     if ok.size == 0:
         raise InfeasibleError(

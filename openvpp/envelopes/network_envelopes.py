@@ -54,6 +54,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from openvpp.envelopes.daily import SITE_BATTERY_KW, simbench_day_envelopes
 from openvpp.envelopes.engine import (
     DEFAULT_MARGIN,
     DYNAMIC_CAP_KW,
@@ -63,7 +64,7 @@ from openvpp.envelopes.engine import (
 )
 from openvpp.envelopes.objects import EnvelopeSet, envelopes_from_limits
 from openvpp.errors import InfeasibleError, ValidationError
-from openvpp.grid.network import Network
+from openvpp.grid.network import Network, check_voltage_limits
 from openvpp.grid.powerflow import BatchPowerFlow, PowerFlowResult
 from openvpp.timeseries import as_2d, check_index, step_hours
 
@@ -73,9 +74,6 @@ FAIRNESS: tuple[str, ...] = ("equal", "proportional", "maxmin")
 DIRECTIONS: tuple[str, ...] = ("export", "import")
 #: acceptance threshold of the exact power-flow check: largest relative excess over a limit [-]
 CHECK_TOL = 0.005
-#: battery size added to each site's PV rating for the DER size of the SimBench sites (as in
-#: :func:`openvpp.envelopes.daily.simbench_day_envelopes`) [kW]
-SITE_BATTERY_KW = 5.0
 #: the method, as stated in results and reports
 METHOD = "bisection / water-filling on the exact batched unbalanced power flow"
 
@@ -222,13 +220,19 @@ def _direction_sign(direction: str) -> float:
 
 
 def _check_limits(v_min_pu: float, v_max_pu: float, loading_max: float) -> None:
-    if not (np.isfinite(v_min_pu) and np.isfinite(v_max_pu) and 0.0 < v_min_pu < 1.0 < v_max_pu < 2.0):
-        raise ValidationError(
-            f"voltage limits must satisfy 0 < v_min_pu < 1 < v_max_pu < 2 (got v_min_pu={v_min_pu!r}, "
-            f"v_max_pu={v_max_pu!r}); e.g. 0.9 and 1.1 pu"
-        )
+    check_voltage_limits(v_min_pu, v_max_pu)
     if not (np.isfinite(loading_max) and loading_max > 0):
         raise ValidationError(f"loading_max must be > 0 (got {loading_max!r}); 1.0 = at the rating")
+
+
+def _check_options(fairness: str, v_min_pu: float, v_max_pu: float, loading_max: float,
+                   cap_kw: float | None) -> None:
+    """Checks of :func:`network_envelopes`'s options that need no network (run first by every caller)."""
+    if fairness not in FAIRNESS:
+        raise ValidationError(f"fairness must be one of {FAIRNESS} (got {fairness!r})")
+    _check_limits(v_min_pu, v_max_pu, loading_max)
+    if cap_kw is not None and not (np.isfinite(cap_kw) and cap_kw >= 0):
+        raise ValidationError(f"cap_kw must be >= 0 kW or None (got {cap_kw!r})")
 
 
 def _check_base(network: Network, p_base_kw: ArrayLike, q_base_kvar: ArrayLike | None,
@@ -523,11 +527,9 @@ def network_envelopes(
     NetworkEnvelopes
     """
     check_index(index, "index")
-    if fairness not in FAIRNESS:
-        raise ValidationError(f"fairness must be one of {FAIRNESS} (got {fairness!r})")
+    _check_options(fairness, v_min_pu, v_max_pu, loading_max, cap_kw)
     for d in directions:
         _direction_sign(d)
-    _check_limits(v_min_pu, v_max_pu, loading_max)
     if not (tol_kw > 0 and step_kw > tol_kw):
         raise ValidationError(f"need 0 < tol_kw < step_kw (got tol_kw={tol_kw!r}, step_kw={step_kw!r})")
     all_ids = network.sites["site_id"].to_numpy()
@@ -551,8 +553,6 @@ def network_envelopes(
         der = np.atleast_1d(np.asarray(der_kw, dtype=float))
         if der.shape != idx.shape or np.any(~np.isfinite(der)) or np.any(der <= 0):
             raise ValidationError(f"der_kw must hold {idx.size} positive sizes in kW (got shape {der.shape})")
-    if cap_kw is not None and not (np.isfinite(cap_kw) and cap_kw >= 0):
-        raise ValidationError(f"cap_kw must be >= 0 kW or None (got {cap_kw!r})")
     cap = np.full(idx.size, np.inf if cap_kw is None else float(cap_kw))
     w = der / der.max() if fairness == "proportional" else np.ones(idx.size)
     h0 = max(0.05 * network.trafo_sn_kva / idx.size, 10.0 * tol_kw)
@@ -760,14 +760,9 @@ def compare_with_heuristic(
     EnvelopeComparison
     """
     from openvpp.data import check_simbench_day, load_simbench_lv
-    from openvpp.envelopes.daily import simbench_day_envelopes
 
     # cheap checks first: a bad option must not wait for the grid, its profiles and the power flows
-    if fairness not in FAIRNESS:
-        raise ValidationError(f"fairness must be one of {FAIRNESS} (got {fairness!r})")
-    _check_limits(v_min_pu, v_max_pu, loading_max)
-    if cap_kw is not None and not (np.isfinite(cap_kw) and cap_kw >= 0):
-        raise ValidationError(f"cap_kw must be >= 0 kW or None (got {cap_kw!r})")
+    _check_options(fairness, v_min_pu, v_max_pu, loading_max, cap_kw)
     check_margin(m)
     check_band(floor_kw, heuristic_cap_kw)
     if feeder is None:

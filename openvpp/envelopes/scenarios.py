@@ -373,7 +373,7 @@ def simbench_scenario_inputs(
     n_loads = load.shape[0]
     n_t = int(n_transformers)
     n_cust = rng.integers(20, 151, size=n_t)
-    mix = np.stack([rng.multinomial(n, np.full(n_loads, 1.0 / n_loads)) for n in n_cust]).astype(float)
+    mix = rng.multinomial(n_cust, np.full(n_loads, 1.0 / n_loads)).astype(float)  # (T, n_loads)
     # each SimBench load stands for one customer of its own size; the mix counts customers per profile
     demand = np.tensordot(mix, load, axes=(1, 0))  # (T, S, K)
     pv_kwp = n_cust * rng.uniform(lo_pv, hi_pv, size=n_t)

@@ -124,13 +124,7 @@ def _rated_table(cls_name: str, device_id: np.ndarray, site_id: np.ndarray, rati
     fields = {f.name for f in dataclasses.fields(cls)}
     kwargs: dict[str, Any] = {"device_id": device_id, "site_id": site_id}
     if rating_kw is not None:
-        col = next((c for c in _RATING_COLUMNS.get(cls_name, ()) if c in fields), None)
-        if col is None:
-            raise ConfigError(
-                f"{cls.__name__} declares none of the rating columns {_RATING_COLUMNS.get(cls_name)}; "
-                "add the name to openvpp.fleet.builders._RATING_COLUMNS"
-            )
-        kwargs[col] = rating_kw
+        kwargs[rating_column(cls_name)] = rating_kw
     kwargs.update({k: v for k, v in extra.items() if k in fields})
     return cls(**kwargs)
 
@@ -157,10 +151,14 @@ def rating_column(cls_name: str) -> str:
     """Name of the rated-power column of DER class ``cls_name`` (e.g. ``"p_max_kw"``)."""
     if cls_name == "battery":
         return "p_discharge_max_kw"
-    fields = {f.name for f in dataclasses.fields(der_class(cls_name))}
+    cls = der_class(cls_name)
+    fields = {f.name for f in dataclasses.fields(cls)}
     col = next((c for c in _RATING_COLUMNS.get(cls_name, ()) if c in fields), None)
     if col is None:
-        raise ConfigError(f"DER class {cls_name!r} has no known rating column")
+        raise ConfigError(
+            f"{cls.__name__} declares none of the rating columns {_RATING_COLUMNS.get(cls_name)}; "
+            "add the name to openvpp.fleet.builders._RATING_COLUMNS"
+        )
     return col
 
 

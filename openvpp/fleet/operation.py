@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from openvpp.der._common import check_dt
 from openvpp.der.battery import Battery, BatteryParams, BatteryResult, equivalent_full_cycles
 from openvpp.errors import ValidationError
 from openvpp.fleet.fleet import Fleet
@@ -203,8 +204,7 @@ def energy_metrics(site_p_kw: ArrayLike, pv_ac_kw: ArrayLike, dt_h: float) -> di
     """
     p = as_2d("site_p_kw", site_p_kw)
     pv = as_2d("pv_ac_kw", pv_ac_kw, p.shape[0], p.shape[1])
-    if not np.isfinite(dt_h) or dt_h <= 0:
-        raise ValidationError(f"dt_h must be a positive number of hours (got {dt_h!r})")
+    dt_h = check_dt(dt_h)
     imp, exp = split_import_export(p)
     e_imp = float(imp.sum() * dt_h)
     e_exp = float(exp.sum() * dt_h)

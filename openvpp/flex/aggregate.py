@@ -345,7 +345,7 @@ def _pi_eps(
     k = 64
     dirs = sets.directions_2d(k)
     h, _ = sets.group_support(pts, gi, dirs)
-    for c in gi.present:
-        out[int(c)] = sets.outer_polygon(h[c], dirs)
+    polygons = sets.outer_polygon(h[gi.present], dirs)  # (n_ccp, k, 2) in one call
+    out.update({int(c): poly for c, poly in zip(gi.present, polygons, strict=True)})
     out["vpp"] = sets.outer_polygon(h[gi.present].sum(axis=0), dirs)
     return out

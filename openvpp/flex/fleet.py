@@ -57,8 +57,6 @@ class FleetFlexibility:
         Classes skipped and assumptions used.
     strip : (labels, lo, hi) or None
         P50 VPP pi range at each hour of the day of ``time``. [MW]
-    max_rows : int
-        CCP rows shown by the renderer.
     """
 
     fleet_name: str
@@ -70,7 +68,6 @@ class FleetFlexibility:
     device_counts: dict[str, int]
     notes: list[str]
     strip: tuple[list[str], NDArray[np.float64], NDArray[np.float64]] | None = None
-    max_rows: int = 20
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary."""

@@ -82,11 +82,6 @@ def _result_from_voltages(
     )
 
 
-def _bus_phase_loads(network: Network, p_kw: ArrayLike, q_kvar: ArrayLike | None) -> NDArray[np.complex128]:
-    s = bus_phase_power_va(network, p_kw, q_kvar)
-    return s
-
-
 # ---------------------------------------------------------------------------------------------- pandapower
 def to_pandapower(network: Network) -> Any:
     """A pandapower net equivalent to ``network`` for ``runpp_3ph`` (one asymmetric load per loaded bus).
@@ -144,7 +139,7 @@ def run_pandapower(network: Network, p_kw: ArrayLike, q_kvar: ArrayLike | None =
     """
     import pandapower as pp
 
-    s = _bus_phase_loads(network, p_kw, q_kvar)
+    s = bus_phase_power_va(network, p_kw, q_kvar)
     net = pp_net if pp_net is not None else to_pandapower(network)
     loaded = net["_openvpp_loaded_buses"]
     sb = s.reshape(network.n_bus, 3, -1)[loaded] / 1e6  # MVA
@@ -227,7 +222,7 @@ class OpenDSSEngine:
 
     def run(self, p_kw: ArrayLike, q_kvar: ArrayLike | None = None) -> PowerFlowResult:
         """Solve every step (loads updated through the Loads interface, one snapshot solve per step)."""
-        s = _bus_phase_loads(self.network, p_kw, q_kvar)
+        s = bus_phase_power_va(self.network, p_kw, q_kvar)
         return _result_from_voltages(self.network, self.voltages_pu(p_kw, q_kvar), s, "opendss")
 
     def voltages_pu(self, p_kw: ArrayLike, q_kvar: ArrayLike | None = None) -> NDArray[np.complex128]:
@@ -329,7 +324,7 @@ class PGMEngine:
     def run(self, p_kw: ArrayLike, q_kvar: ArrayLike | None = None, threading: int = -1) -> PowerFlowResult:
         """Solve every step in one batch (``threading``: power-grid-model's thread setting, -1 = serial,
         0 = all hardware threads)."""
-        s = _bus_phase_loads(self.network, p_kw, q_kvar)
+        s = bus_phase_power_va(self.network, p_kw, q_kvar)
         v = self.voltages_pu(p_kw, q_kvar, threading=threading)
         return _result_from_voltages(self.network, v, s, "pgm")
 
@@ -346,11 +341,7 @@ class PGMEngine:
         if p.ndim == 1:
             p, q = p[:, None], q[:, None]
         if p.ndim == 2:  # distribute to phases like bus_phase_power_va
-            ph = net.sites["phase"].to_numpy()
-            w = np.zeros((net.n_site, 3))
-            for k, letter in enumerate("abc"):
-                w[ph == letter, k] = 1.0
-            w[ph == "abc"] = 1.0 / 3.0
+            w = net.site_phase_weights()
             p3, q3 = w[:, :, None] * p[:, None, :], w[:, :, None] * q[:, None, :]
         else:
             p3, q3 = p, q

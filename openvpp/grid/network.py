@@ -37,6 +37,17 @@ PHASE_INDEX: dict[str, int] = {"a": 0, "b": 1, "c": 2}
 SITE_PHASES: tuple[str, ...] = ("a", "b", "c", "abc")
 
 
+
+def check_voltage_limits(v_min_pu: float, v_max_pu: float) -> tuple[float, float]:
+    """Validate a phase-voltage band ``0 < v_min_pu < 1 < v_max_pu < 2`` and return it as floats. [pu]"""
+    if not (np.isfinite(v_min_pu) and np.isfinite(v_max_pu) and 0.0 < v_min_pu < 1.0 < v_max_pu < 2.0):
+        raise ValidationError(
+            f"voltage limits must satisfy 0 < v_min_pu < 1 < v_max_pu < 2 (got v_min_pu={v_min_pu!r}, "
+            f"v_max_pu={v_max_pu!r}); e.g. 0.9 and 1.1 pu"
+        )
+    return float(v_min_pu), float(v_max_pu)
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class Network:
     """A radial three-phase LV network (see the module docstring for conventions).
@@ -287,30 +298,27 @@ class Network:
         return self.parent[self.line_to] == self.line_from
 
     # ------------------------------------------------------------------------------------------ sites
+    def site_phase_weights(self) -> NDArray[np.float64]:
+        """Share of each site's power on each phase, shape (n_site, 3), rows summing to 1.
+
+        A single-phase site puts its whole power on its phase, a three-phase (``'abc'``) site a third on
+        each phase; zero marks a phase the site is not connected to.
+        """
+        ph = self.sites["phase"].to_numpy()
+        w = (ph[:, None] == np.asarray(PHASES)[None, :]).astype(float)
+        w[ph == "abc"] = 1.0 / 3.0
+        return w
+
     def site_phase_matrix(self) -> sp.csr_matrix:
         """Map site powers to bus-phase injections, shape (3 * n_bus, n_site).
 
-        Row ``3 * bus + phase``; a single-phase site puts its whole power on its phase, a three-phase
-        (``'abc'``) site a third on each phase. Multiply by a (n_site, T) power array to get per-bus-phase
-        powers.
+        Row ``3 * bus + phase``, values from :meth:`site_phase_weights` (only the connected phases are
+        stored). Multiply by a (n_site, T) power array to get per-bus-phase powers.
         """
-        s = self.sites
-        bus = s["bus"].to_numpy()
-        ph = s["phase"].to_numpy()
-        rows, cols, vals = [], [], []
-        for letter, k in PHASE_INDEX.items():
-            single = np.flatnonzero(ph == letter)
-            rows.append(3 * bus[single] + k)
-            cols.append(single)
-            vals.append(np.ones(single.size))
-            three = np.flatnonzero(ph == "abc")
-            rows.append(3 * bus[three] + k)
-            cols.append(three)
-            vals.append(np.full(three.size, 1.0 / 3.0))
-        return sp.csr_matrix(
-            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-            shape=(3 * self.n_bus, self.n_site),
-        )
+        w = self.site_phase_weights()
+        site, k = np.nonzero(w)
+        rows = 3 * self.sites["bus"].to_numpy()[site] + k
+        return sp.csr_matrix((w[site, k], (rows, site)), shape=(3 * self.n_bus, self.n_site))
 
     def bus_index(self, names: list[str] | NDArray) -> NDArray[np.int64]:
         """Indices of buses by name (raises ValidationError naming the first unknown one)."""

@@ -45,8 +45,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from openvpp.der.battery import BatteryParams
 from openvpp.errors import InfeasibleError, ValidationError
-from openvpp.grid.network import Network
-from openvpp.grid.powerflow import BatchPowerFlow, PowerFlowResult
+from openvpp.grid.network import Network, check_voltage_limits
+from openvpp.grid.powerflow import BatchPowerFlow, PowerFlowResult, source_voltages_v, trafo_z_abc_ohm
 from openvpp.timeseries import as_2d
 
 #: per-phase power base of the OPF's per unit [kVA]; 10 kVA keeps LV currents and impedances O(1e-3..10)
@@ -172,29 +172,6 @@ class OPFResult:
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-def phase_impedance_from_sequence(z1: complex, z0: complex) -> NDArray[np.complex128]:
-    """3x3 phase impedance matrix of a symmetrical element from its positive and zero sequence.
-
-    ``Z_abc = A diag(z0, z1, z1) A^-1``: self impedance ``(z0 + 2 z1) / 3``, mutual ``(z0 - z1) / 3``.
-
-    Parameters
-    ----------
-    z1, z0 : complex
-        Positive- and zero-sequence impedance. [any impedance unit]
-
-    Returns
-    -------
-    numpy.ndarray of complex, shape (3, 3)
-    """
-    zs, zm = (z0 + 2.0 * z1) / 3.0, (z0 - z1) / 3.0
-    return np.full((3, 3), zm, dtype=complex) + np.eye(3) * (zs - zm)
-
-
-def source_phasors_pu(v_source_pu: float) -> NDArray[np.complex128]:
-    """Balanced positive-sequence source voltages (phase a at 0 deg, b at -120, c at +120). [pu]"""
-    return v_source_pu * np.exp(-2j * np.pi / 3.0 * np.arange(3))
-
-
 def omega_no_service(n_steps: int) -> NDArray[np.float64]:
     """Weight of imports/exports outside the service, ``2 - 0.01 (t - 1)``, t = 1..T (seed 000 §7.2)."""
     return 2.0 - 0.01 * np.arange(n_steps, dtype=np.float64)
@@ -227,13 +204,10 @@ def _structure(network: Network) -> _Structure:
         )
     i_base_a = S_BASE_KVA * 1000.0 / network.v_base_v
     z_base_ohm = network.v_base_v**2 / (S_BASE_KVA * 1000.0)
-    z_trafo = network.trafo_z_ohm
-    z0_pu = network.trafo_z_pu if network.trafo_z0_pu is None else network.trafo_z0_pu
-    z_trafo0 = complex(z0_pu) * network.z_base_ohm
     zb = np.empty((nb, 3, 3), dtype=complex)
     not_src = np.flatnonzero(np.arange(nb) != src)
     zb[not_src] = network.z_ohm[pline[not_src]]
-    zb[src] = phase_impedance_from_sequence(z_trafo, z_trafo0)
+    zb[src] = trafo_z_abc_ohm(network)
     zb /= z_base_ohm
     # block-diagonal 3x3 matrices: row 3j+p, col 3j+q
     rows = (3 * np.arange(nb)[:, None, None] + np.arange(3)[None, :, None]) * np.ones((1, 1, 3), dtype=int)
@@ -246,7 +220,7 @@ def _structure(network: Network) -> _Structure:
     psel = sp.csr_matrix((np.ones(ch.size), (ch, par)), shape=(m, m))
     kcl = (sp.identity(m, format="csr") - psel.T).tocsr()
     v_source = np.zeros(m, dtype=complex)
-    v_source[3 * src : 3 * src + 3] = source_phasors_pu(network.v_source_pu)
+    v_source[3 * src : 3 * src + 3] = source_voltages_v(network) / network.v_base_v
     i_max = np.empty(nb)
     i_max[not_src] = network.i_max_a[pline[not_src]]
     i_max[src] = network.trafo_i_rated_a
@@ -272,10 +246,7 @@ def _check_inputs(
         )
     if not (np.isfinite(dt_h) and dt_h > 0):
         raise ValidationError(f"dt_h must be a positive number of hours (got {dt_h!r})")
-    if not (0.0 < v_min_pu < 1.0 < v_max_pu):
-        raise ValidationError(
-            f"voltage limits must satisfy 0 < v_min_pu < 1 < v_max_pu (got {v_min_pu}, {v_max_pu})"
-        )
+    check_voltage_limits(v_min_pu, v_max_pu)
     lookup = {s: k for k, s in enumerate(network.sites["site_id"].tolist())}
     missing = [s for s in batteries.site_id.tolist() if s not in lookup]
     if missing:
@@ -449,9 +420,9 @@ def find_violations(
     """
     if network.line_names is None:  # always set by Network.__post_init__
         raise ValidationError(f"network {network.name!r} has no line_names; build it with Network(...)")
-    v = np.abs(flow.v_complex_pu)
-    line_u = np.abs(flow.i_line_complex_a) / network.i_max_a[:, None, None]
-    trafo_u = np.abs(flow.trafo_i_complex_a) / network.trafo_i_rated_a
+    v = flow.v_pu
+    line_u = flow.i_line_a / network.i_max_a[:, None, None]
+    trafo_u = flow.trafo_i_a / network.trafo_i_rated_a
     tol = tol_pct / 100.0
     frames = []
     checks = (
@@ -623,7 +594,7 @@ def solve_opf(
             raise ValidationError("solve_opf: no linearisation point with grid_constraints=True")
         v_new = flow.v_complex_pu.reshape(3 * network.n_bus, t)
         v_opf = np.abs(_solved(prob.vr, "vr") + 1j * _solved(prob.vi, "vi")).reshape(network.n_bus, 3, t)
-        err_history.append(float(np.abs(v_opf - np.abs(flow.v_complex_pu)).max()))
+        err_history.append(float(np.abs(v_opf - flow.v_pu).max()))
         history.append(float(np.abs(v_new - v_star).max()))
         if history[-1] < tol_v_pu or n_iter >= max_iter:
             break

@@ -180,12 +180,7 @@ def bus_phase_power_va(
     s = (p + 1j * q) * 1000.0
     if p.ndim == 2:
         return network.site_phase_matrix() @ s
-    ph = network.sites["phase"].to_numpy()
-    allowed = np.ones((ns, 3), dtype=bool)
-    for k, letter in enumerate("abc"):
-        single = (ph != "abc") & (ph != letter)
-        allowed[single, k] = False
-    off = (np.abs(s) > 0).any(axis=2) & ~allowed
+    off = (np.abs(s) > 0).any(axis=2) & (network.site_phase_weights() == 0)
     if off.any():
         bad = network.sites["site_id"].iloc[int(np.flatnonzero(off.any(axis=1))[0])]
         raise ValidationError(
@@ -213,7 +208,6 @@ def trafo_z_abc_ohm(network: Network) -> NDArray[np.complex128]:
 
 def admittance_matrix(network: Network) -> sp.csc_matrix:
     """Bus admittance matrix with the transformer impedance to ground at the source bus, (3 n_bus)^2. [S]"""
-    nl = network.n_line
     yl = np.linalg.inv(network.z_ohm).astype(np.complex128, copy=False)
     f, t = network.line_from, network.line_to
     ii, jj = np.meshgrid(np.arange(3), np.arange(3), indexing="ij")
@@ -230,7 +224,6 @@ def admittance_matrix(network: Network) -> sp.csc_matrix:
     cols.append((3 * s + jj).ravel())
     vals.append(yt.ravel())
     n = 3 * network.n_bus
-    del nl
     return sp.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
 
 
@@ -288,11 +281,7 @@ class BatchPowerFlow:
         self._v0 = np.tile(vs, net.n_bus)
         # bus-phases that can draw power: only their injections enter the fixed point, through the
         # columns of Z = Y^-1 obtained from the one factorisation
-        self._m = net.site_phase_matrix()
-        ph = net.sites["phase"].to_numpy()
-        rows = 3 * np.repeat(net.sites["bus"].to_numpy(), np.where(ph == "abc", 3, 1))
-        off = np.concatenate([np.arange(3) if x == "abc" else [{"a": 0, "b": 1, "c": 2}[x]] for x in ph])
-        self._loaded = np.unique(rows + off.astype(np.int64)) if ph.size else np.zeros(0, dtype=np.int64)
+        self._loaded = np.flatnonzero(np.diff(net.site_phase_matrix().indptr))
         e = np.zeros((3 * net.n_bus, self._loaded.size), dtype=complex)
         e[self._loaded, np.arange(self._loaded.size)] = 1.0
         z_all = lu.solve(e) if self._loaded.size else e

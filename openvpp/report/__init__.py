@@ -4,8 +4,35 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from openvpp.errors import ValidationError
+
+
+def save_figure(fig: Any, path: str | Path, dpi: int = 120) -> Path:
+    """Lay out, write and close a matplotlib figure; the parent folder is created if needed.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    path : str or pathlib.Path
+        File to write (the suffix selects the format, PNG throughout OpenVPP).
+    dpi : int
+        Resolution. [dots per inch]
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
+    import matplotlib.pyplot as plt
+
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(out, dpi=dpi)
+    plt.close(fig)
+    return out
 
 
 def check_out_dir(out_dir: str | Path, name: str = "--out") -> Path:

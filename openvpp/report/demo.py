@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from openvpp.errors import ValidationError
+from openvpp.report import save_figure
 
 #: file name of the figure written by :func:`render_demo`
 DEMO_FIGURE = "demo_net_load.png"
@@ -79,10 +80,7 @@ def plot_net_load(result: Any, path: Path) -> Path:
     import matplotlib.dates as mdates
 
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=idx.tz))
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def render_demo(result: Any, out_dir: Path | str = "openvpp-out", console: Console | None = None) -> Path:

@@ -18,6 +18,8 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from openvpp.report import save_figure
+
 if TYPE_CHECKING:
     from openvpp.studies.chile_economics import DynamicsStudy, EconomicsStudy, PotentialStudy
     from openvpp.studies.csiro_finance import FinanceStudy
@@ -46,12 +48,7 @@ LINE_LABELS = {
 
 
 def _save(fig: plt.Figure, out_dir: Path, name: str) -> Path:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / name
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, out_dir / name)
 
 
 def plot_revenue_stack(study: EconomicsStudy, out_dir: Path) -> Path:

@@ -25,6 +25,7 @@ from rich.table import Table
 
 from openvpp.envelopes.scenarios import MONTH_NAMES
 from openvpp.envelopes.sweep import SweepResult
+from openvpp.report import save_figure
 
 
 def _hours(n: int) -> np.ndarray:
@@ -70,10 +71,7 @@ def plot_profile(
     ax.set_ylabel("kW per VPP site")
     ax.set_title(f"{sc.location}, {scenario}, m = {sweep.m:g}")
     ax.legend(loc="lower left", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def plot_ac_year(sweep: SweepResult, sc, path: Path) -> Path:
@@ -96,10 +94,7 @@ def plot_ac_year(sweep: SweepResult, sc, path: Path) -> Path:
     axes[0].set_ylabel("kW per VPP site")
     axes[1].legend(fontsize=8)
     fig.suptitle(f"Average available capacity, {sc.location}, m = {sweep.m:g}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def _per_site(values: np.ndarray, n_sites: np.ndarray) -> np.ndarray:
@@ -124,10 +119,7 @@ def plot_ac_boxplots(sweep: SweepResult, sc, path: Path) -> Path:
             ax.set_title(f"{name}, {'workdays' if wd else 'non-workdays'}")
             ax.grid(alpha=0.3)
         axes[row, 0].set_ylabel("kW per VPP site")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def plot_ac_density(sweep: SweepResult, sc, path: Path) -> Path:
@@ -146,10 +138,7 @@ def plot_ac_density(sweep: SweepResult, sc, path: Path) -> Path:
         ax.set_title(name)
     axes[0].set_ylabel("density")
     axes[1].legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def plot_released_energy(sweep: SweepResult, sc, path: Path) -> Path:
@@ -168,10 +157,7 @@ def plot_released_energy(sweep: SweepResult, sc, path: Path) -> Path:
     axes[1].boxplot([site[:, j] for j in x], showfliers=False)
     axes[1].set_xticks(x + 1, sc.names, rotation=90, fontsize=7)
     axes[1].set_ylabel("released energy per site (kWh/day)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def plot_hosting(sweep: SweepResult, path: Path) -> Path:
@@ -185,10 +171,7 @@ def plot_hosting(sweep: SweepResult, path: Path) -> Path:
     ax.set_xlabel("share of the year unconstrained")
     ax.set_ylabel("hosting capacity summed over transformers (MW)")
     ax.set_title(f"{sweep.hosting_kw.shape[0]:,} transformers, m = {sweep.m:g}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def metrics_table(sweep: SweepResult, sc) -> Table:
@@ -349,10 +332,7 @@ def plot_network_envelopes(comparison, path: Path) -> Path:
     ax.set_xlabel("hour of day (local)")
     ax.set_xlim(0, 24)
     ax.legend(loc="upper left", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def network_envelopes_table(comparison) -> Table:

@@ -27,6 +27,7 @@ from rich.table import Table
 from openvpp.flex.aggregate import AggregateFlexibility
 from openvpp.flex.metrics import METRICS
 from openvpp.flex.request import FlexRequest, Verification
+from openvpp.report import save_figure
 
 AVAILABLE_COLOR = "tab:blue"
 NEEDED_COLOR = "tab:red"
@@ -191,12 +192,7 @@ def plot_time_strip(
 
 # ---------------------------------------------------------------------------------------------- renderers
 def _save(fig: Any, out_dir: Path, name: str) -> Path:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / name
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, out_dir / name)
 
 
 def _fmt(iv: tuple[float, float]) -> str:
@@ -333,7 +329,7 @@ def render_flexibility_paper(result: Any, out_dir: Path, console: Console | None
 
 
 def render_fleet_flexibility(
-    result: Any, out_dir: Path | None = None, console: Console | None = None
+    result: Any, out_dir: Path | None = None, console: Console | None = None, max_rows: int = 20
 ) -> list[Path]:
     """Print per-CCP flexibility of a fleet with its P10 / P50 / P90 table, and write a figure.
 
@@ -343,6 +339,8 @@ def render_fleet_flexibility(
     out_dir : pathlib.Path, optional
         Folder for ``flex_fleet.png`` (the VPP volume and the time strip of pi); None: no figure.
     console : rich.console.Console, optional
+    max_rows : int
+        CCP rows printed per quantile.
     """
     paths: list[Path] = []
     if console is not None:
@@ -353,7 +351,7 @@ def render_fleet_flexibility(
         for col in ("P", "scope", "devices", "π [MW]", "ρ [MW/min]", "ε [MWh]", "φ [Mvar]", "ψ [Mvar/min]"):
             t.add_column(col)
         for q, agg in result.aggregates.items():
-            limit = result.max_rows
+            limit = max_rows
             for i, name in enumerate(agg.ccp_names[:limit]):
                 t.add_row(
                     q,

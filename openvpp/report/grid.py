@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from openvpp.grid.opf import OPFResult
+from openvpp.report import save_figure
 from openvpp.studies.chile_technical import (
     REPORT_HOSTING_SHARE,
     STEP_MIN,
@@ -58,20 +59,14 @@ def plot_net_power(study: NetworkStudy, path: Path) -> Path:
     """SC / no GC / GC aggregated net power over the day (Figs 13-16 of seed 000)."""
     fig, ax = plt.subplots(figsize=(8, 4))
     _net_power(ax, study, ("sc", "no_gc", "gc"), study.service_step)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)
 
 
 def plot_midday(study: NetworkStudy, path: Path) -> Path:
     """No GC vs GC with the service period at 12:30 (Fig 19 of seed 000)."""
     fig, ax = plt.subplots(figsize=(8, 4))
     _net_power(ax, study, ("no_gc_1230", "gc_1230"), study.midday_step)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)
 
 
 def plot_boxplots(study: NetworkStudy, path: Path) -> Path:
@@ -89,10 +84,7 @@ def plot_boxplots(study: NetworkStudy, path: Path) -> Path:
         ax.set_xticks(range(1, len(names) + 1), [LABELS[n] for n in names])
         ax.set_ylabel(label)
     fig.suptitle(f"{study.case.label} at {s * STEP_MIN // 60:02d}:{s * STEP_MIN % 60:02d} (exact power flow)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)
 
 
 def plot_hosting(result: ChileTechnicalResult, path: Path) -> Path:
@@ -126,10 +118,7 @@ def plot_hosting(result: ChileTechnicalResult, path: Path) -> Path:
     ax.set_ylim(0, 135)
     ax.set_ylabel("VPP hosting share [% of customers]")
     ax.legend(fontsize=8, loc="upper center", ncol=1)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)
 
 
 def render_chile_technical(

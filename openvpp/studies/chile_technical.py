@@ -49,7 +49,7 @@ from openvpp.errors import ValidationError
 from openvpp.fleet.builders import check_seed
 from openvpp.grid import opf
 from openvpp.grid.loaders import ieee_european_lv, simbench_lv
-from openvpp.grid.network import Network
+from openvpp.grid.network import Network, check_voltage_limits
 from openvpp.grid.powerflow import BatchPowerFlow
 from openvpp.grid.reduction import reduce_network
 from openvpp.timeseries import as_2d
@@ -275,6 +275,7 @@ def hosting_share(
     v_min_pu, v_max_pu : float
         Voltage limits. [pu]
     """
+    check_voltage_limits(v_min_pu, v_max_pu)
     ns = network.n_site
     p_load_kw = as_2d("p_load_kw", p_load_kw, ns)
     q_load_kvar = as_2d("q_load_kvar", q_load_kvar, ns, p_load_kw.shape[1])
@@ -299,13 +300,13 @@ def hosting_share(
     q = np.broadcast_to(q_load_kvar[:, svc][:, None, :], p.shape).copy()
     flow = BatchPowerFlow(network, reduce=False).run(p.reshape(ns, -1), q.reshape(ns, -1))
     v = flow.v_pu.reshape(network.n_bus, 3, n_c + 1, k)
-    line_u = flow.i_line_a.reshape(network.n_line, 3, n_c + 1, k) / network.i_max_a[:, None, None, None]
-    trafo_u = flow.trafo_i_a.reshape(3, n_c + 1, k) / network.trafo_i_rated_a
+    line_u = flow.line_utilisation.reshape(network.n_line, n_c + 1, k)
+    trafo_u = flow.trafo_loading.reshape(n_c + 1, k)
     excess = np.stack([
         (v / v_max_pu - 1.0).max(axis=(0, 1, 3)),
         (1.0 - v / v_min_pu).max(axis=(0, 1, 3)),
-        (line_u - 1.0).max(axis=(0, 1, 3)),
-        (trafo_u - 1.0).max(axis=(0, 2)),
+        (line_u - 1.0).max(axis=(0, 2)),
+        (trafo_u - 1.0).max(axis=1),
     ])  # (4, N+1)
     worst = np.maximum(excess.max(axis=0), 0.0) * 100.0
     bad = np.flatnonzero(worst > 0)
@@ -566,11 +567,7 @@ def check_study_inputs(
     check_seed(seed)
     if not (np.isfinite(soc0) and 0.0 <= soc0 <= 1.0):
         raise ValidationError(f"soc0 must be a state of charge in [0, 1] (got {soc0!r}); e.g. 0.2")
-    if not (np.isfinite(v_min_pu) and np.isfinite(v_max_pu) and 0.0 < v_min_pu < 1.0 < v_max_pu < 2.0):
-        raise ValidationError(
-            f"voltage limits must satisfy 0 < v_min_pu < 1 < v_max_pu < 2 (got v_min_pu={v_min_pu!r}, "
-            f"v_max_pu={v_max_pu!r}); e.g. 0.9 and 1.1 pu"
-        )
+    check_voltage_limits(v_min_pu, v_max_pu)
     if tight_v_max_pu is not None and not (np.isfinite(tight_v_max_pu) and 1.0 < tight_v_max_pu < 2.0):
         raise ValidationError(f"tight_v_max_pu must lie in (1, 2) pu or be None (got {tight_v_max_pu!r})")
     return keys

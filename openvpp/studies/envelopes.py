@@ -18,6 +18,7 @@ from openvpp.envelopes.engine import DEFAULT_MARGIN, check_margin, mediated_limi
 from openvpp.envelopes.objects import EnvelopeSet, envelopes_from_limits
 from openvpp.envelopes.scenarios import (
     ScenarioInputs,
+    ScenarioSet,
     make_scenario_set,
     simbench_scenario_inputs,
     winter_months,
@@ -48,9 +49,13 @@ class EnvelopeStudyResult:
 
     inputs: ScenarioInputs | None
     sweep: SweepResult
-    scenarios: object
+    scenarios: ScenarioSet
     findings: list[Finding]
-    location: str
+
+    @property
+    def location(self) -> str:
+        """Location of the scenarios (sun times, solar curve, seasons)."""
+        return self.scenarios.location
 
     def to_dict(self) -> dict:
         d = self.sweep.to_dict()
@@ -232,9 +237,7 @@ def run_envelope_study(
         scheduler=scheduler,
         progress=progress,
     )
-    return EnvelopeStudyResult(
-        inputs, sweep, inputs.scenarios, check_findings(sweep, inputs.scenarios), inputs.scenarios.location
-    )
+    return EnvelopeStudyResult(inputs, sweep, inputs.scenarios, check_findings(sweep, inputs.scenarios))
 
 
 def run_hosting_study(
@@ -266,7 +269,7 @@ def run_hosting_study(
             scheduler=scheduler,
             progress=progress,
         )
-        return EnvelopeStudyResult(None, sweep, sc, check_findings(sweep, sc), sc.location)
+        return EnvelopeStudyResult(None, sweep, sc, check_findings(sweep, sc))
     return run_envelope_study(
         location,
         n_transformers,

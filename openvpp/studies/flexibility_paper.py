@@ -29,6 +29,7 @@ import dataclasses
 
 import numpy as np
 
+from openvpp.errors import ValidationError
 from openvpp.flex.aggregate import AggregateFlexibility, aggregate
 from openvpp.flex.metrics import FlexMetrics, metrics_from_records
 from openvpp.flex.request import FlexRequest, Verification, dispatch_requests, verify
@@ -64,7 +65,7 @@ def case1_metrics(quantile: str = "P50") -> FlexMetrics:
     are symmetric. Energies are the levels held over one hour (see the module docstring).
     """
     if quantile not in QUANTILES:
-        raise ValueError(f"quantile must be one of {QUANTILES} (got {quantile!r})")
+        raise ValidationError(f"quantile must be one of {QUANTILES} (got {quantile!r})")
     records = []
     for unit, (ccp, p0, q0, r_up, r_dn, s_up, s_dn) in CASE1_UNITS.items():
         if unit == "storage":
@@ -203,8 +204,6 @@ class Case2Result:
     aggregate_standstill: AggregateFlexibility
     requests: list[FlexRequest]
     verification: list[Verification]
-    dispatch_mw: tuple[float, ...]
-    period_h: float
 
 
 @dataclasses.dataclass(frozen=True)
@@ -250,7 +249,5 @@ def run_flexibility_paper(pq_directions: int = 64) -> FlexibilityPaperResult:
         case2_metrics(synchronised=False), ccp_names=CASE2_CCP_NAMES, label="P50, H1 at standstill"
     )
     reqs = case2_requests()
-    case2 = Case2Result(
-        m2, agg2, agg2s, reqs, [verify(r, agg2) for r in reqs], CASE2_DISPATCH_MW, CASE2_PERIOD_H
-    )
+    case2 = Case2Result(m2, agg2, agg2s, reqs, [verify(r, agg2) for r in reqs])
     return FlexibilityPaperResult(case1, case2)

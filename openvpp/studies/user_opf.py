@@ -17,7 +17,7 @@ from openvpp.der.battery import BatteryParams
 from openvpp.errors import DataError, ValidationError
 from openvpp.grid import opf
 from openvpp.grid.loaders import SIMBENCH_R0_PER_R1, SIMBENCH_X0_PER_X1, from_opendss, from_pandapower
-from openvpp.grid.network import Network
+from openvpp.grid.network import Network, check_voltage_limits
 from openvpp.grid.reduction import reduce_network
 from openvpp.timeseries import describe_difference
 from openvpp.units import q_from_power_factor
@@ -171,11 +171,7 @@ def run_opf_files(
         raise ValidationError(
             f"service_minutes (--service-minutes) must be in (0, 1440] min (got {service_minutes!r}); e.g. 30"
         )
-    if not (np.isfinite(v_min_pu) and np.isfinite(v_max_pu) and 0.0 < v_min_pu < 1.0 < v_max_pu < 2.0):
-        raise ValidationError(
-            f"voltage limits must satisfy 0 < v_min_pu < 1 < v_max_pu < 2 (got v_min_pu={v_min_pu!r}, "
-            f"v_max_pu={v_max_pu!r}); e.g. 0.9 and 1.1 pu"
-        )
+    check_voltage_limits(v_min_pu, v_max_pu)
     if v_source_pu is not None and not (np.isfinite(v_source_pu) and 0.5 < v_source_pu < 1.5):
         raise ValidationError(f"v_source_pu must lie in (0.5, 1.5) pu (got {v_source_pu!r}); e.g. 1.0")
     if not (np.isfinite(power_factor) and 0.0 < power_factor <= 1.0):

@@ -44,3 +44,9 @@ def test_sensitivity_table_passes_through_the_point_values():
     r = potential.national_potential()
     assert s.loc[0, "battery_medium"] == pytest.approx(r.gw["battery_medium"])
     assert s.loc[1, "battery_low"] == pytest.approx(r.gw["battery_low"])
+    # by hand (seed 000 Tables 6-7): at 21 % round(118 x 0.21) = 25 and round(37 x 0.21) = 8 batteries per
+    # network of 5 kW; demand side 16.8 GW x 0.348 x (0.232 + 0.145)
+    medium, low = 34851 * 25 * 5 / 1e6, 32618 * 8 * 5 / 1e6
+    assert s.loc[0, "battery_medium"] == pytest.approx(medium)
+    assert s.loc[0, "battery_low"] == pytest.approx(low)
+    assert s.loc[0, "total_gw"] == pytest.approx(medium + low + 16.8 * 0.348 * (0.232 + 0.145))

@@ -34,9 +34,12 @@ def test_synthetic_is_deterministic_by_seed():
     for fa, fb in zip(_frames(a), _frames(b), strict=True):
         pd.testing.assert_frame_equal(fa, fb)
     assert not a.der("pv").to_frame().equals(c.der("pv").to_frame())
-    rng = np.random.default_rng(5)
-    d = synthetic(100, MIX, seed=rng)
+    # a numpy Generator seeds it as well: two generators in the same state give the same fleet
+    d = synthetic(100, MIX, seed=np.random.default_rng(5))
+    e = synthetic(100, MIX, seed=np.random.default_rng(5))
     assert d.n_sites == 100
+    for fd, fe in zip(_frames(d), _frames(e), strict=True):
+        pd.testing.assert_frame_equal(fd, fe)
 
 
 def test_synthetic_shares_layout_and_distributions():
@@ -87,10 +90,9 @@ def test_simbench_fleet_counts_match_the_net(simbench_fleet, simbench_net):
     meta = fleet.meta
     assert fleet.n_sites == n_customers + meta["n_orphan_sites"]
     assert n_customers + int(is_hp.sum()) + int(is_ev.sum()) == len(net.load)
-    if fleet.has("heatpump"):
-        assert fleet.count("heatpump") == int(is_hp.sum()) == 8
-    if fleet.has("ev"):
-        assert fleet.count("ev") == int(is_ev.sum()) == 7
+    assert fleet.has("heatpump") and fleet.has("ev") and meta["tables_not_built"] == []
+    assert fleet.count("heatpump") == int(is_hp.sum()) == 8
+    assert fleet.count("ev") == int(is_ev.sum()) == 7
     n_pv_sgen = int(net.sgen["type"].str.contains("PV").sum())
     assert fleet.count("pv") == n_pv_sgen + meta["pv_for_storage"] + meta["added_pv"]
     assert fleet.count("battery") == len(net.storage) + meta["added_battery"]
@@ -143,6 +145,12 @@ def test_synthetic_ev_sessions_are_evening_to_morning():
     fleet = synthetic(2000, {"ev": 0.5}, seed=4)
     ev = fleet.der("ev")
     assert ev.n == 1000
-    assert np.all(ev.arrival_step < ev.departure_step)
-    assert np.all(ev.e0_kwh <= ev.e_required_kwh)
+    # noon-to-noon axis of 15-min steps: step = (hours after 12:00) x 4
+    arrive_h = 12.0 + ev.arrival_step / 4.0
+    leave_h = 12.0 + ev.departure_step / 4.0 - 24.0  # next morning
+    assert arrive_h.min() >= 15.0 and arrive_h.max() <= 23.0  # evening arrivals, 15:00-23:00
+    assert leave_h.min() >= 5.0 and leave_h.max() <= 10.0  # morning departures, 05:00-10:00
+    assert arrive_h.mean() == pytest.approx(18.0, abs=0.5) and leave_h.mean() == pytest.approx(7.0, abs=0.5)
+    added = ev.e_required_kwh - ev.e0_kwh  # 5-15 kWh a day for 30-100 km at ~0.15 kWh/km
+    assert added.min() >= 5.0 and added.max() <= 15.0 and np.all(ev.e_required_kwh == 50.0)
     assert set(np.unique(ev.p_max_kw)) <= {3.7, 7.0, 11.0}

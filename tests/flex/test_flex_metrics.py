@@ -9,7 +9,7 @@ from openvpp.der.battery import Battery, BatteryParams
 from openvpp.errors import ValidationError
 from openvpp.flex import (
     FlexMetrics,
-    FlexRequest,
+    Need,
     aggregate,
     dispatch_requests,
     metrics_from_battery,
@@ -144,9 +144,7 @@ def test_request_builders():
     v = voltage_support_request(0, 1.0, (-0.2, 0.2))
     assert {n.metric for n in v.needs} == {"phi", "psi"} and all(n.ccp == 0 for n in v.needs)
     with pytest.raises(ValidationError, match="must name a CCP"):
-        FlexRequest.build("x", reactive={}) if False else __import__("openvpp.flex", fromlist=["Need"]).Need(
-            "phi", 0.0, 1.0
-        )
+        Need("phi", 0.0, 1.0)
 
 
 def test_band_needs_must_be_covered_on_both_sides():
@@ -182,3 +180,33 @@ def test_ev_adapter_by_hand():
     assert m.eps_max_kwh[0] == pytest.approx(-min(30.0 / 0.9, absorb))
     assert (m.eps_min_kwh[1], m.eps_max_kwh[1]) == (0.0, 0.0)  # not connected within the horizon
     assert m.pi_max_kw[1] == 0.0 and m.pi_min_kw[1] == 0.0
+
+
+def test_coupled_pi_eps_polygons_of_a_large_fleet_match_the_exact_sum(rng):
+    # more devices than EXACT_POLYGON_LIMIT: polygons come from support functions; check them against the
+    # exact Minkowski sum (vertex sums + hull) of the devices' coupled (pi, eps) sets
+    from openvpp.flex import sets
+    from openvpp.flex.aggregate import EXACT_POLYGON_LIMIT
+
+    n = EXACT_POLYGON_LIMIT + 16
+    p = rng.uniform(1.0, 5.0, n)
+    e = rng.uniform(0.5, 10.0, n)
+    m = FlexMetrics(
+        device_id=[f"b{i}" for i in range(n)],
+        pi_min_kw=-p,
+        pi_max_kw=p,
+        rho_down_kw_per_min=-1.0,
+        rho_up_kw_per_min=1.0,
+        eps_min_kwh=-e,
+        eps_max_kwh=e,
+        horizon_h=2.0,
+        ccp=rng.integers(0, 2, n),
+    )
+    polys = aggregate(m, pi_eps_dt_h=0.25).pi_eps
+    assert polys is not None
+    pts = sets.coupled_pi_eps_points(-p, p, -e, e, 0.25, 2.0) / 1000.0
+    per_dev = [q[~np.isnan(q[:, 0])] for q in pts]
+    dirs = sets.directions_2d(64)
+    for scope, members in ((0, m.ccp == 0), (1, m.ccp == 1), ("vpp", np.ones(n, bool))):
+        exact = sets.minkowski_sum(*[per_dev[i] for i in np.flatnonzero(members)])
+        assert np.allclose(sets.support(polys[scope], dirs), sets.support(exact, dirs), atol=1e-9)

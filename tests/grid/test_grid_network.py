@@ -52,6 +52,8 @@ def test_site_phase_matrix_conserves_power():
     assert m[3 * 2 + 0, 0] == 1.0  # s1 on phase a of bus 2
     assert np.allclose(m[9:12, 1], 1 / 3)  # s2 three-phase on bus 3
     assert m[3 * 3 + 2, 2] == 1.0
+    assert np.count_nonzero(m) == 5  # only the connected bus-phases are stored
+    np.testing.assert_array_equal(net.site_phase_weights(), [[1, 0, 0], [1 / 3, 1 / 3, 1 / 3], [0, 0, 1]])
 
 
 def test_derived_quantities():

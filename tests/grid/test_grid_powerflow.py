@@ -116,9 +116,20 @@ def test_kirchhoff_and_power_balance(rng):
 
 def test_utilisation_and_loading_definitions(rng):
     net = _tiny()
-    res = run_powerflow(net, rng.uniform(0.0, 9.0, (3, 3)))
+    p = rng.uniform(0.0, 9.0, (3, 3))
+    res = run_powerflow(net, p)
     assert np.allclose(res.line_utilisation, res.i_line_a.max(axis=1) / net.i_max_a[:, None])
     assert np.allclose(res.trafo_loading, res.trafo_i_a.max(axis=0) / (100e3 / (3 * 230.0)))
+    # by hand from the load currents conj(S / V) per phase (unity power factor): the last line feeds h2
+    # (phase c) and a third of the shop on each phase; the first line and the transformer also feed h1
+    # (phase a of bus m)
+    vv = res.v_complex_pu * 230.0
+    zero = np.zeros_like(p[0])
+    i_end = np.conj(np.stack([p[2] / 3, p[2] / 3, p[1] + p[2] / 3]) * 1e3 / vv[2])
+    i_all = i_end + np.conj(np.stack([p[0], zero, zero]) * 1e3 / vv[1])
+    assert np.allclose(res.line_utilisation[1], np.abs(i_end).max(axis=0) / 60.0, rtol=1e-7)
+    assert np.allclose(res.line_utilisation[0], np.abs(i_all).max(axis=0) / 150.0, rtol=1e-7)
+    assert np.allclose(res.trafo_loading, np.abs(i_all).max(axis=0) / (100e3 / (3 * 230.0)), rtol=1e-7)
     v = res.violations(v_min_pu=0.99)
     assert set(v) == {"v_under_pu", "v_over_pu", "line_overload", "trafo_overload"}
     assert v["v_under_pu"] == pytest.approx(max(0.99 - res.v_pu.min(), 0.0))

@@ -64,11 +64,6 @@ def _service(n_steps: int = T) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-def test_phase_impedance_matches_the_fortescue_transform():
-    z1, z0 = 0.2 + 0.08j, 0.7 + 0.1j
-    assert np.allclose(opf.phase_impedance_from_sequence(z1, z0), sequence_to_phase(z0, z1)[0])
-
-
 def test_omega_of_seed_000():
     w = opf.omega_no_service(48)
     assert w[0] == pytest.approx(2.0) and w[47] == pytest.approx(2.0 - 0.01 * 47)
