@@ -101,6 +101,14 @@ def _run_envelope_study(
         return run(*args, progress=cb, **kwargs)
 
 
+def _emit(as_json: bool, payload: Callable[[], object], render: Callable[[], object]) -> None:
+    """Finish a command: print ``payload()`` as JSON with ``--json``, else ``render()`` tables and figures."""
+    if as_json:
+        _print_json(payload())
+    else:
+        render()
+
+
 def _print_json(payload: object, indent: int | None = 2) -> None:
     """Print a result as plain JSON on stdout (numpy arrays and scalars converted, other objects as text)."""
     import json
@@ -177,12 +185,9 @@ def envelopes_metrics(
         "capacity metrics", out, as_json, run_envelope_study, location, transformers, margin, seed=seed,
         workers=workers, scheduler=scheduler,
     )
-    if as_json:
-        _print_json(result.to_dict())
-        return
     from openvpp.report.envelopes import render_metrics
 
-    render_metrics(result, out, console)
+    _emit(as_json, result.to_dict, lambda: render_metrics(result, out, console))
 
 
 @envelopes_app.command("hosting")
@@ -205,12 +210,9 @@ def envelopes_hosting(
         "hosting capacity", out, as_json, run_hosting_study, transformers, synthetic, location, margin,
         seed=seed, workers=workers, scheduler=scheduler,
     )
-    if as_json:
-        _print_json(result.to_dict())
-        return
     from openvpp.report.envelopes import render_hosting
 
-    render_hosting(result, out, console)
+    _emit(as_json, result.to_dict, lambda: render_hosting(result, out, console))
 
 
 @envelopes_app.command("network")
@@ -233,12 +235,9 @@ def envelopes_network(
     if not as_json:
         check_out_dir(out)
     result = compare_with_heuristic(grid, day, fairness, v_min, v_max, loading_max, cap_kw, m=margin)
-    if as_json:
-        _print_json(result.summary())
-        return
     from openvpp.report.envelopes import render_network
 
-    render_network(result, out, console)
+    _emit(as_json, result.summary, lambda: render_network(result, out, console))
 
 
 # --- LV grid OPF (seed 000 §7): `openvpp study chile-technical`, `openvpp opf` ---
@@ -373,12 +372,9 @@ def study_economics(
     if not json_out:
         check_out_dir(out)
     study = run_economics(site=site, mw=sizes)
-    if json_out:
-        _print_json(study.to_dict())
-        return
     from openvpp.report.economics import render_economics
 
-    render_economics(study, out_dir=out, console=console)
+    _emit(json_out, study.to_dict, lambda: render_economics(study, out_dir=out, console=console))
 
 
 @study_app.command("dynamics")
@@ -393,12 +389,9 @@ def study_dynamics(
     if not json_out:
         check_out_dir(out)
     study = run_dynamics_study()
-    if json_out:
-        _print_json(study.to_dict())
-        return
     from openvpp.report.economics import render_dynamics
 
-    render_dynamics(study, out_dir=out, console=console)
+    _emit(json_out, study.to_dict, lambda: render_dynamics(study, out_dir=out, console=console))
 
 
 @study_app.command("finance")
@@ -417,12 +410,9 @@ def study_finance(
     if not json_out:
         check_out_dir(out)
     study = run_finance_study(convention)  # type: ignore[arg-type]
-    if json_out:
-        _print_json(study.to_dict())
-        return
     from openvpp.report.economics import render_finance
 
-    render_finance(study, out_dir=out, console=console)
+    _emit(json_out, study.to_dict, lambda: render_finance(study, out_dir=out, console=console))
 
 
 @study_app.command("potential")
@@ -440,12 +430,9 @@ def study_potential(
     if not json_out:
         check_out_dir(out)
     study = run_potential_study(hosting_share=shares or None)
-    if json_out:
-        _print_json(study.to_dict())
-        return
     from openvpp.report.economics import render_potential
 
-    render_potential(study, out_dir=out, console=console)
+    _emit(json_out, study.to_dict, lambda: render_potential(study, out_dir=out, console=console))
 
 
 def _usage_error_types() -> tuple[type[Exception], ...]:
