@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench clean browser
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,12 @@ $(STAMP_DEV): pyproject.toml | $(PY)
 demo: $(STAMP_RUN)
 	$(VENV)/bin/openvpp demo
 
-test: $(STAMP_DEV)
+# Browser tests drive Debian's Chromium through Playwright; CI installs it when it is missing.
+browser:
+	@if [ "$${CI:-}" = "true" ] && ! command -v chromium >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi
+
+test: $(STAMP_DEV) browser
 	$(VENV)/bin/ruff check openvpp tests benchmarks
 	$(VENV)/bin/mypy openvpp
 	$(PY) -m pytest -n 2 --dist loadfile -q

@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 import openvpp.data.simbench as simbench_data
+from openvpp.checks import check_seed
 from openvpp.cli import main
 from openvpp.errors import ValidationError
-from openvpp.fleet.builders import check_seed
 from openvpp.report import check_out_dir
 
 

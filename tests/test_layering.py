@@ -11,7 +11,7 @@ PKG = Path(__file__).resolve().parents[1] / "openvpp"
 
 # rank of each top-level part; a module may import only parts of equal or lower rank
 RANK = {
-    "errors": 0, "units": 0, "timeseries": 0, "data": 0,
+    "errors": 0, "units": 0, "timeseries": 0, "checks": 0, "config": 0, "tables": 0, "data": 0,
     "der": 1,
     "fleet": 2,
     "services": 3, "grid": 3, "flex": 3,

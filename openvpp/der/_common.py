@@ -9,34 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from openvpp.errors import ValidationError
-
-
-def check_dt(dt_h: float) -> float:
-    """Return ``dt_h`` as float after checking it is a positive finite number of hours.
-
-    Parameters
-    ----------
-    dt_h : float
-        Step length. [h]
-
-    Returns
-    -------
-    float
-        ``dt_h``. [h]
-
-    Raises
-    ------
-    ValidationError
-        When ``dt_h`` is not a number, not finite or not positive.
-    """
-    try:
-        dt = float(dt_h)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(f"dt_h must be a positive number of hours (got {dt_h!r})") from exc
-    if not np.isfinite(dt) or dt <= 0:
-        raise ValidationError(f"dt_h must be a positive number of hours (got {dt_h!r})")
-    return dt
+from openvpp.checks import check_dt
 
 
 def ramp_window_kw(

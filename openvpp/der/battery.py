@@ -16,10 +16,10 @@ import dataclasses
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from openvpp.der._common import check_dt as _check_dt
+from openvpp.checks import check_dt as _check_dt
 from openvpp.der._common import pq_capability_kvar, pq_range_kvar, ramp_window_kw
-from openvpp.der._params import ParamTable, param
 from openvpp.errors import ValidationError
+from openvpp.tables import ParamTable, param
 from openvpp.timeseries import as_2d
 
 #: one-way efficiency giving the 95 % round trip of seed 000 §7.2 (sqrt(0.95))

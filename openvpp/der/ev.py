@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from openvpp.der._common import check_dt as _check_dt
-from openvpp.der._params import ParamTable, param
+from openvpp.checks import check_dt as _check_dt
 from openvpp.errors import ValidationError
+from openvpp.tables import ParamTable, param
 from openvpp.timeseries import as_2d, check_index, step_minutes
 
 

@@ -27,9 +27,9 @@ import dataclasses
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from openvpp.der._common import check_dt
-from openvpp.der._params import ParamTable, param
+from openvpp.checks import check_dt
 from openvpp.errors import ValidationError
+from openvpp.tables import ParamTable, param
 from openvpp.timeseries import as_2d
 
 _EPS = 1e-9

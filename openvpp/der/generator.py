@@ -35,10 +35,10 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from openvpp.der._common import check_dt
+from openvpp.checks import check_dt
 from openvpp.der._firstorder import as_step_input
-from openvpp.der._params import ParamTable, param
 from openvpp.errors import ValidationError
+from openvpp.tables import ParamTable, param
 from openvpp.timeseries import as_2d
 
 _TOL = 1e-9

@@ -33,9 +33,10 @@ import dataclasses
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from openvpp.der._common import check_dt, ramp_window_kw
+from openvpp.checks import check_dt
+from openvpp.der._common import ramp_window_kw
 from openvpp.der._firstorder import as_step_input, band_bounds, clip_step_power, first_order_step
-from openvpp.der._params import ParamTable, param
+from openvpp.tables import ParamTable, param
 from openvpp.timeseries import as_2d
 
 #: Staffell et al. (2012) air-source heat-pump regression COP = c0 + c1 dT + c2 dT^2, dT in K

@@ -27,10 +27,10 @@ import pandas as pd
 import pvlib
 from numpy.typing import ArrayLike, NDArray
 
-from openvpp.der._common import check_dt as _check_dt
+from openvpp.checks import check_dt as _check_dt
 from openvpp.der._common import pq_capability_kvar, pq_range_kvar, ramp_window_kw
-from openvpp.der._params import ParamTable, param
 from openvpp.errors import ValidationError
+from openvpp.tables import ParamTable, param
 from openvpp.timeseries import as_2d, check_aligned, check_index
 
 #: SAPM thermal parameters of a close-mounted (rooftop) glass/glass module, pvlib TEMPERATURE_MODEL_PARAMETERS

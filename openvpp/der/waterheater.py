@@ -24,10 +24,11 @@ import dataclasses
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from openvpp.der._common import check_dt, ramp_window_kw
+from openvpp.checks import check_dt
+from openvpp.der._common import ramp_window_kw
 from openvpp.der._firstorder import as_step_input, band_bounds, clip_step_power, phi, psi
-from openvpp.der._params import ParamTable, param
 from openvpp.errors import ValidationError
+from openvpp.tables import ParamTable, param
 from openvpp.timeseries import as_2d
 
 #: specific heat of water per litre, density 1 kg/L and c_p = 4.186 kJ/(kg K). [kWh/(L K)]

@@ -41,9 +41,10 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator
 
+from openvpp.config import StrictModel
 from openvpp.errors import DataError, InfeasibleError, ValidationError
 from openvpp.services import remuneration as rem
-from openvpp.services.catalogue import ServiceCatalogue, StrictModel, load_catalogue
+from openvpp.services.catalogue import ServiceCatalogue, load_catalogue
 
 __all__ = [
     "SERVICE_LINES",

@@ -47,10 +47,10 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
+from openvpp.config import StrictModel
 from openvpp.economics import business
 from openvpp.economics.finance import payback_years
 from openvpp.errors import DataError, ValidationError
-from openvpp.services.catalogue import StrictModel
 
 __all__ = [
     "DynamicsParams",

@@ -25,8 +25,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from pydantic import Field
 
+from openvpp.config import StrictModel
 from openvpp.errors import DataError, ValidationError
-from openvpp.services.catalogue import StrictModel
 
 __all__ = [
     "DensityClass",

@@ -16,14 +16,15 @@ from typing import Any, TypeAlias
 import numpy as np
 import pandas as pd
 
+from openvpp.checks import check_seed
 from openvpp.data import bundled_value, load_simbench_lv, simbench_profiles, simbench_relative_profiles
 from openvpp.data.simbench import SIMBENCH_TZ
-from openvpp.der._params import ParamTable
 from openvpp.der.battery import BatteryParams
 from openvpp.errors import ConfigError, DataError, ValidationError
 from openvpp.fleet.classes import DER_CLASSES, der_class
 from openvpp.fleet.fleet import Fleet, Profiles
 from openvpp.fleet.sites import Sites
+from openvpp.tables import ParamTable
 
 Records: TypeAlias = pd.DataFrame | Iterable[Mapping[str, Any]]
 
@@ -49,21 +50,6 @@ def _household_value(parameter: str) -> float:
 
 
 # ---------------------------------------------------------------------------------------------- records
-def check_seed(seed: int | np.random.Generator, name: str = "seed") -> int | np.random.Generator:
-    """Validate a random seed: a whole number >= 0 or a :class:`numpy.random.Generator` (returned as is).
-
-    Raises
-    ------
-    ValidationError
-        Naming ``name``: numpy rejects negative, fractional and non-numeric seeds with messages that do not.
-    """
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValidationError(
-            f"{name} must be a whole number >= 0 or a numpy Generator (got {seed!r}); e.g. 0"
-        )
-    return int(seed)
 
 
 def from_records(

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import importlib
 
-from openvpp.der._params import ParamTable
 from openvpp.errors import ConfigError, ValidationError
+from openvpp.tables import ParamTable
 
 #: class name -> (module, parameter-table class) of every DER class OpenVPP models
 DER_CLASSES: dict[str, tuple[str, str]] = {

@@ -22,9 +22,9 @@ import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
-from openvpp.der._params import ParamTable
 from openvpp.errors import ValidationError
 from openvpp.fleet.sites import Sites
+from openvpp.tables import ParamTable
 from openvpp.timeseries import as_2d, check_index, step_hours
 
 #: groupings understood by :meth:`Fleet.codes` and :meth:`Fleet.aggregate`

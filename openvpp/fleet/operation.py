@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from openvpp.der._common import check_dt
+from openvpp.checks import check_dt
 from openvpp.der.battery import Battery, BatteryParams, BatteryResult, equivalent_full_cycles
 from openvpp.errors import ValidationError
 from openvpp.fleet.fleet import Fleet

@@ -351,7 +351,7 @@ def build_fleet(spec: str, seed: int = 0) -> Any:
     sessions are defined on a time axis that a synthetic fleet without profiles does not have).
     """
     from openvpp import fleet as fl
-    from openvpp.fleet.builders import check_seed
+    from openvpp.checks import check_seed
 
     kind, _, arg = str(spec).partition(":")
     check_seed(seed)
@@ -395,8 +395,8 @@ def flexibility_of_spec(
     -------
     FleetFlexibility
     """
+    from openvpp.checks import check_seed
     from openvpp.data.simbench import SIMBENCH_TZ, SIMBENCH_YEAR
-    from openvpp.fleet.builders import check_seed
 
     kind = str(spec).partition(":")[0]
     if kind not in ("simbench", "synthetic"):

@@ -41,8 +41,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from openvpp.der._params import ParamTable, param
 from openvpp.errors import ValidationError
+from openvpp.tables import ParamTable, param
 
 
 class MetricSpec(NamedTuple):

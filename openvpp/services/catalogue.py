@@ -17,9 +17,9 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-import pydantic
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from openvpp.config import StrictModel
 from openvpp.errors import DataError, ValidationError
 
 __all__ = [
@@ -28,9 +28,7 @@ __all__ = [
     "RemunerationRule",
     "Service",
     "ServiceCatalogue",
-    "StrictModel",
     "load_catalogue",
-    "pydantic_to_validation_error",
 ]
 
 #: DER classes a service may name as eligible
@@ -39,25 +37,8 @@ DER_CLASSES = ("battery", "pv", "ev", "heatpump", "waterheater", "flexload", "ge
 _HHMM = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 
 
-def pydantic_to_validation_error(exc: pydantic.ValidationError, model: str) -> ValidationError:
-    """Turn a pydantic error into an OpenVPP :class:`ValidationError` naming every offending field."""
-    parts = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "(model)"
-        parts.append(f"{model}.{loc}: {err['msg']} (got {err.get('input')!r})")
-    return ValidationError("; ".join(parts))
 
 
-class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    @classmethod
-    def build(cls, **data: Any) -> Any:
-        """Construct and validate; raise :class:`ValidationError` (not pydantic's) naming the field."""
-        try:
-            return cls(**data)
-        except pydantic.ValidationError as exc:
-            raise pydantic_to_validation_error(exc, cls.__name__) from None
 
 
 class RemunerationRule(StrictModel):

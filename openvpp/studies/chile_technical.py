@@ -43,10 +43,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from openvpp.checks import check_seed
 from openvpp.data import check_simbench_day
 from openvpp.der.battery import BatteryParams
 from openvpp.errors import ValidationError
-from openvpp.fleet.builders import check_seed
 from openvpp.grid import opf
 from openvpp.grid.loaders import ieee_european_lv, simbench_lv
 from openvpp.grid.network import Network, check_voltage_limits

@@ -16,13 +16,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from openvpp.checks import check_seed
 from openvpp.data import LV_GRIDS, day_slice, load_simbench_lv
 from openvpp.data.simbench import SIMBENCH_TZ, check_simbench_day, simbench_index
 from openvpp.economics.business import summary_for_fleet
 from openvpp.envelopes import fleet_day_envelopes
 from openvpp.errors import ValidationError
 from openvpp.fleet import Fleet, from_simbench
-from openvpp.fleet.builders import check_seed
 from openvpp.fleet.operation import SelfConsumptionResult, self_consumption_summary, simulate_self_consumption
 from openvpp.flex import fleet_flexibility
 from openvpp.grid.check import check_day, network_for_sites

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from openvpp.checks import check_seed
 from openvpp.envelopes.engine import DEFAULT_MARGIN, check_margin, mediated_limit_kw
 from openvpp.envelopes.objects import EnvelopeSet, envelopes_from_limits
 from openvpp.envelopes.scenarios import (
@@ -31,7 +32,6 @@ from openvpp.envelopes.sweep import (
     run_sweep,
 )
 from openvpp.errors import ValidationError
-from openvpp.fleet.builders import check_seed
 
 
 @dataclasses.dataclass(frozen=True)

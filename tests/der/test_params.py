@@ -56,7 +56,7 @@ def test_take_and_frame_round_trip():
 def test_absent_key_takes_the_default_but_a_required_column_must_be_given():
     import dataclasses
 
-    from openvpp.der._params import ParamTable, param
+    from openvpp.tables import ParamTable, param
 
     @dataclasses.dataclass(frozen=True)
     class Toy(ParamTable):
