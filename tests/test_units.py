@@ -46,9 +46,13 @@ def test_power_factor_by_hand():
 
 def test_battery_follows_the_load_convention():
     """Charging is positive (energy rises), discharging negative (energy falls)."""
-    bat = Battery(BatteryParams(device_id=["b"], soc0=0.5))
-    e0 = bat.e_kwh.copy()
-    res = bat.simulate(np.array([[2.0]]), dt_h=1.0)
-    assert res.p_kw[0, 0] > 0 and res.e_kwh[0, 0] > e0[0]
-    res = bat.simulate(np.array([[-2.0]]), dt_h=1.0)
-    assert res.p_kw[0, 0] < 0 and res.e_kwh[0, 0] < res.e_kwh[0, 0] + 2.0
+    params = BatteryParams(device_id=["b"], soc0=0.5, eta_charge=0.9, eta_discharge=0.8)
+    e0 = 0.5 * 13.5
+    res = Battery(params).simulate(np.array([[2.0]]), dt_h=1.0)
+    # by hand: 2 kW for 1 h at 90 % one-way efficiency stores 1.8 kWh
+    assert res.p_kw[0, 0] == pytest.approx(2.0)
+    assert res.e_kwh[0, 0] == pytest.approx(e0 + 1.8, abs=1e-6)
+    res = Battery(params).simulate(np.array([[-2.0]]), dt_h=1.0)
+    # by hand: delivering 2 kWh at the meter at 80 % one-way efficiency draws 2.5 kWh from storage
+    assert res.p_kw[0, 0] == pytest.approx(-2.0)
+    assert res.e_kwh[0, 0] == pytest.approx(e0 - 2.5, abs=1e-6)
