@@ -30,10 +30,11 @@ browser:
 test: $(STAMP_DEV) browser
 	$(VENV)/bin/ruff check openvpp tests benchmarks
 	$(VENV)/bin/mypy openvpp
+	$(VENV)/bin/sphinx-build -W -q -j 2 -b html docs/reference docs/_build/reference
 	$(PY) -m pytest -n 2 --dist loadfile -q
 
 bench: $(STAMP_DEV)
 	$(PY) benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) openvpp-out .pytest_cache .benchmarks .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) openvpp-out docs/_build docs/reference/generated .pytest_cache .benchmarks .mypy_cache .ruff_cache .hypothesis

@@ -485,7 +485,7 @@ def export_limited_generation(
 
 
 def q_capability_kvar(p_ac_kw: ArrayLike, s_max_kva: ArrayLike) -> NDArray[np.float64]:
-    """Largest |Q| at AC output ``p_ac_kw`` from the inverter's apparent-power rating (P-Q circle). [kvar]"""
+    """Largest ``|Q|`` at AC output ``p_ac_kw`` from the inverter's apparent-power rating (P-Q circle). [kvar]"""
     return pq_capability_kvar(p_ac_kw, s_max_kva)
 
 
