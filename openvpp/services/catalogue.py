@@ -21,6 +21,7 @@ from pydantic import Field, field_validator, model_validator
 
 from openvpp.config import StrictModel
 from openvpp.errors import DataError, ValidationError
+from openvpp.fleet.classes import DER_CLASSES
 
 __all__ = [
     "DER_CLASSES",
@@ -31,8 +32,6 @@ __all__ = [
     "load_catalogue",
 ]
 
-#: DER classes a service may name as eligible
-DER_CLASSES = ("battery", "pv", "ev", "heatpump", "waterheater", "flexload", "generator")
 
 _HHMM = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 
