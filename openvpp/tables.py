@@ -1,4 +1,8 @@
-"""Columnar parameter tables for device classes (struct of arrays) and their validation.
+"""Columnar tables (struct of arrays) and their validation: the one implementation for devices and sites.
+
+:class:`ColumnTable` holds what every columnar table shares: unique string ids, building from a DataFrame or
+from records (one dict per row, absent keys taking a column's default), row selection and the row count.
+:class:`ParamTable` (DER parameters) and :class:`openvpp.fleet.Sites` derive from it.
 
 Every DER class declares its parameters once, as a frozen dataclass whose fields are numpy arrays of shape
 ``(n_devices,)`` created with :func:`param`. :class:`ParamTable` turns scalars, lists, records or a DataFrame
@@ -9,7 +13,8 @@ device and the expected range. Nothing is half-built: a table either validates c
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+import operator
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -73,8 +78,231 @@ def _reject_unknown(table: str, columns: list[str], known: set[str]) -> None:
         raise ValidationError(f"{table}: unknown column(s) {unknown}; known columns are {sorted(known)}")
 
 
+#: marks a key that a record leaves out (as opposed to an explicit None/NaN, which validation rejects)
+ABSENT: Any = object()
+
+
+def unique_ids(values: Any, name: str) -> np.ndarray:
+    """Validated 1-D array of unique, non-empty string ids.
+
+    Parameters
+    ----------
+    values : array_like of str, shape (n_rows,)
+        The ids.
+    name : str
+        The field as the user knows it (``"sites.site_id"``), for messages.
+
+    Returns
+    -------
+    numpy.ndarray of object, shape (n_rows,)
+        The ids as Python strings.
+
+    Raises
+    ------
+    ValidationError
+        For a missing, non-1-D, empty or duplicated id, naming ``name``.
+    """
+    if values is None:
+        raise ValidationError(f"{name} is required (one id per row)")
+    arr = np.asarray(values, dtype=object)
+    if arr.ndim != 1:
+        raise ValidationError(f"{name} must be 1-D, one id per row (got shape {arr.shape})")
+    missing = pd.isna(arr) | (arr == "")
+    if np.any(missing):
+        i = int(np.argmax(missing))
+        raise ValidationError(f"{name} is missing (got {arr[i]!r}) in row {i}; give every row an id")
+    ids = as_str(arr)
+    index = pd.Index(ids)
+    if not index.is_unique:
+        duplicated = list(pd.unique(ids[index.duplicated()])[:5])
+        raise ValidationError(f"{name} must be unique; duplicated: {duplicated}")
+    return ids
+
+
+def as_str(arr: np.ndarray) -> np.ndarray:
+    """Object array of Python ``str`` (the strings are not copied when they are ``str`` already).
+
+    Parameters
+    ----------
+    arr : numpy.ndarray, shape (n_rows,)
+        Values to convert.
+
+    Returns
+    -------
+    numpy.ndarray of object, shape (n_rows,)
+    """
+    if pd.api.types.infer_dtype(arr, skipna=False) == "string":
+        return arr
+    return np.array([str(v) for v in arr], dtype=object)
+
+
+def columns_from_records(
+    table: str,
+    records: Iterable[Mapping[str, Any]],
+    known: Iterable[str],
+    fill: Callable[[str, dict[str, np.ndarray]], Any] | None = None,
+) -> dict[str, np.ndarray]:
+    """Column arrays from records (one mapping per row), without a Python loop per row and column.
+
+    A key that a record leaves out takes ``fill(column, columns)`` for that row (a scalar or one value per
+    row; :data:`ABSENT` when the column has no default, which is an error); an explicit None/NaN is kept, so
+    that validation rejects it.
+
+    Parameters
+    ----------
+    table : str
+        Table name for messages (``"sites"``, ``"battery"``).
+    records : iterable of mapping
+        The rows.
+    known : iterable of str
+        The table's columns; any other key is rejected.
+    fill : callable, optional
+        Default of a column for the rows that leave it out, given the columns parsed so far.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray of object, each shape (n_rows,)
+
+    Raises
+    ------
+    ValidationError
+        For a record that is not a mapping, an unknown key or a missing value without a default.
+    """
+    recs = list(records)
+    bad = None
+    if not all(type(rec) is dict for rec in recs):  # the common case without an ABC check per record
+        bad = next((k for k, rec in enumerate(recs) if not isinstance(rec, Mapping)), None)
+    if bad is not None:
+        raise ValidationError(
+            f"{table}: record {bad} must be a mapping of column -> value (got {type(recs[bad]).__name__})"
+        )
+    if not recs:
+        return {}
+    seen: set[str] = set()
+    for rec in recs:
+        seen.update(rec)
+    _reject_unknown(table, [str(k) for k in seen], set(known))
+    keys = [k for k in recs[0] if k in seen] + sorted(seen - set(recs[0]))
+    if min(map(len, recs)) == len(keys):  # every record has every key: one C-level pass
+        grid = np.empty((len(recs), len(keys)), dtype=object)
+        grid[:] = (list(map(operator.itemgetter(*keys), recs)) if len(keys) > 1
+                   else [(r[keys[0]],) for r in recs])
+        return {str(k): grid[:, j] for j, k in enumerate(keys)}
+    cols: dict[str, np.ndarray] = {}
+    for key in keys:
+        arr = np.empty(len(recs), dtype=object)
+        arr[:] = [rec.get(key, ABSENT) for rec in recs]
+        cols[str(key)] = arr
+    for key in list(cols):
+        arr = cols[key]
+        absent = np.fromiter((v is ABSENT for v in arr), bool, arr.shape[0])
+        if not absent.any():
+            continue
+        default = ABSENT if fill is None else fill(key, cols)
+        if default is ABSENT:
+            raise ValidationError(
+                f"{table}.{key} is missing from record {int(np.argmax(absent))} and has no default; "
+                "give it for every row"
+            )
+        values = np.broadcast_to(np.asarray(default, dtype=object), arr.shape)
+        arr = arr.copy()
+        arr[absent] = values[absent]
+        cols[key] = arr
+    return cols
+
+
 @dataclasses.dataclass(frozen=True)
-class ParamTable:
+class ColumnTable:
+    """Base of the columnar tables: one array per column, one row per device or site.
+
+    Subclasses are frozen dataclasses whose fields are the columns; ``id_field`` names the unique id
+    column. Construction validates every column (``__post_init__``), so a table is either complete or not
+    created.
+    """
+
+    table_name: ClassVar[str] = "table"
+    id_field: ClassVar[str] = "id"
+
+    @classmethod
+    def column_default(cls, column: str, columns: dict[str, np.ndarray]) -> Any:
+        """Default of ``column`` for the records that leave it out (:data:`ABSENT`: none).
+
+        Parameters
+        ----------
+        column : str
+            Column name.
+        columns : dict of str to numpy.ndarray
+            The columns parsed so far (a default may follow another column, e.g. a site's node).
+
+        Returns
+        -------
+        scalar, numpy.ndarray or ABSENT
+        """
+        return ABSENT
+
+    @classmethod
+    def columns(cls) -> list[str]:
+        """Names of the table's columns."""
+        return [f.name for f in dataclasses.fields(cls)]
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame | Iterable[Mapping[str, Any]], **defaults: Any) -> Self:
+        """Build a validated table from a DataFrame or a list of dicts (one per row).
+
+        Unknown columns raise a ValidationError (a typo must not silently fall back to a default).
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame or iterable of mapping
+            The rows.
+        **defaults
+            Values for columns that are absent from ``frame`` (scalar or one per row).
+
+        Returns
+        -------
+        ColumnTable
+            The validated table.
+        """
+        known = cls.columns()
+        if isinstance(frame, pd.DataFrame):
+            _reject_unknown(cls.table_name, [str(c) for c in frame.columns], set(known))
+            columns = {str(c): frame[c].to_numpy() for c in frame.columns}
+        else:
+            def fill(column: str, cols: dict[str, np.ndarray]) -> Any:
+                return defaults[column] if column in defaults else cls.column_default(column, cols)
+
+            columns = columns_from_records(cls.table_name, frame, known, fill) or {
+                cls.id_field: np.empty(0, dtype=object)
+            }
+        if cls.id_field not in columns:
+            raise ValidationError(f"{cls.table_name}: column {cls.id_field!r} is required")
+        return cls(**{**defaults, **columns})
+
+    @property
+    def n(self) -> int:
+        """Number of rows."""
+        return int(getattr(self, self.id_field).shape[0])
+
+    def __len__(self) -> int:
+        return self.n
+
+    def take(self, idx: np.ndarray | slice | list[int]) -> Self:
+        """A table with the selected rows.
+
+        Parameters
+        ----------
+        idx : array_like of int or bool, or slice
+            Row positions or a boolean mask. [-]
+
+        Returns
+        -------
+        ColumnTable
+        """
+        return type(self)(**{f.name: getattr(self, f.name)[idx] for f in dataclasses.fields(self)})
+
+
+@dataclasses.dataclass(frozen=True)
+class ParamTable(ColumnTable):
     """Base of all DER parameter tables: one array per parameter, one row per device.
 
     Subclasses add fields with :func:`param` and may override :meth:`_check` for cross-field rules.
@@ -82,24 +310,15 @@ class ParamTable:
     """
 
     table_name: ClassVar[str] = "der"
+    id_field: ClassVar[str] = "device_id"
 
     device_id: Any = None
     site_id: Any = None
 
     # ------------------------------------------------------------------ construction
     def __post_init__(self) -> None:
-        ids = self.device_id
-        if ids is None:
-            raise ValidationError(f"{self.table_name}.device_id is required (one id per device)")
-        ids = np.asarray(ids, dtype=object).astype(str)
-        if ids.ndim != 1:
-            raise ValidationError(f"{self.table_name}.device_id must be 1-D (got shape {ids.shape})")
+        ids = unique_ids(self.device_id, f"{self.table_name}.device_id")
         n = ids.shape[0]
-        if len(np.unique(ids)) != n:
-            vals, counts = np.unique(ids, return_counts=True)
-            raise ValidationError(
-                f"{self.table_name}.device_id must be unique; duplicated: {list(vals[counts > 1][:5])}"
-            )
         object.__setattr__(self, "device_id", ids)
         site = self.site_id
         site = ids.copy() if site is None else np.asarray(site, dtype=object)
@@ -194,61 +413,27 @@ class ParamTable:
             raise ValidationError(f"{self.table_name}: {message} (device '{self.device_id[i]}')")
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame | Iterable[Mapping[str, Any]], **defaults: Any) -> Self:
-        """Build a validated table from a DataFrame or a list of dicts (one per device).
+    def column_default(cls, column: str, columns: dict[str, np.ndarray]) -> Any:
+        """Default of ``column`` for records that leave it out: the declared one; ``site_id``: the device.
 
-        Unknown columns raise a ValidationError (a typo must not silently fall back to a default).
-        ``defaults`` fill columns that are absent from ``frame``.
+        Parameters
+        ----------
+        column : str
+            Column name.
+        columns : dict of str to numpy.ndarray
+            The columns parsed so far.
+
+        Returns
+        -------
+        scalar, numpy.ndarray or ABSENT
         """
-        known = {f.name for f in dataclasses.fields(cls)}
-        kwargs: dict[str, Any] = dict(defaults)
-        if isinstance(frame, pd.DataFrame):
-            columns = [str(c) for c in frame.columns]
-            _reject_unknown(cls.table_name, columns, known)
-            for col in frame.columns:
-                kwargs[str(col)] = frame[col].to_numpy()
-        else:
-            records = list(frame)
-            for k, rec in enumerate(records):
-                if not isinstance(rec, Mapping):
-                    raise ValidationError(
-                        f"{cls.table_name}: record {k} must be a mapping of column -> value "
-                        f"(got {type(rec).__name__})"
-                    )
-            table = pd.DataFrame.from_records(records) if records else pd.DataFrame()
-            table.columns = [str(c) for c in table.columns]
-            _reject_unknown(cls.table_name, list(table.columns), known)
-            meta: dict[str, Mapping[str, Any]] = {f.name: f.metadata for f in dataclasses.fields(cls)}
-            for col in table.columns:
-                values = table[col].to_numpy(dtype=object)
-                # a gap is either a key the record leaves out (take the default) or an explicit NaN/None
-                # (kept, so that validation rejects it); only the gaps need a look at their record
-                gaps = np.flatnonzero(pd.isna(values))
-                absent = gaps[[col not in records[k] for k in gaps]] if gaps.size else gaps
-                if absent.size:
-                    default = defaults.get(col, meta.get(col, {}).get("default", _MISSING))
-                    if col == "site_id" and "device_id" in table.columns:
-                        values[absent] = table["device_id"].to_numpy(dtype=object)[absent]
-                    elif default is not _MISSING and col != "device_id":
-                        values[absent] = default
-                    else:
-                        raise ValidationError(
-                            f"{cls.table_name}.{col} is missing from record {int(absent[0])} and has no "
-                            "default; give it for every device"
-                        )
-                kwargs[col] = values
-        if "device_id" not in kwargs:
-            raise ValidationError(f"{cls.table_name}: column 'device_id' is required")
-        return cls(**kwargs)
+        if column == "site_id" and "device_id" in columns:
+            return columns["device_id"]
+        meta: Mapping[str, Any] = {f.name: f.metadata for f in dataclasses.fields(cls)}.get(column, {})
+        default = meta.get("default", _MISSING)
+        return ABSENT if default is _MISSING else default
 
     # ------------------------------------------------------------------ views
-    @property
-    def n(self) -> int:
-        """Number of devices."""
-        return int(self.device_id.shape[0])
-
-    def __len__(self) -> int:
-        return self.n
 
     def to_frame(self) -> pd.DataFrame:
         """The table as a DataFrame indexed by ``device_id``."""
@@ -257,10 +442,6 @@ class ParamTable:
             data[f.name] = getattr(self, f.name)
         return pd.DataFrame(data, index=pd.Index(self.device_id, name="device_id"))
 
-    def take(self, idx: np.ndarray | slice | list[int]) -> Self:
-        """A table with the selected rows (positional index or boolean mask)."""
-        kwargs = {f.name: getattr(self, f.name)[idx] for f in dataclasses.fields(self)}
-        return type(self)(**kwargs)
 
     def replace(self, **changes: Any) -> Self:
         """A validated copy with some columns replaced."""

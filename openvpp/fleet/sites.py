@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import operator
-from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from openvpp.errors import ValidationError
+from openvpp.tables import ABSENT, ColumnTable, as_str, unique_ids
 
 #: allowed values of ``Sites.phase``: one phase of a three-phase LV system or all three
 PHASES = ("a", "b", "c", "abc")
@@ -30,18 +29,10 @@ def _is_missing(arr: np.ndarray) -> np.ndarray:
     return pd.isna(arr) | (arr == "")
 
 
-def _as_str(arr: np.ndarray) -> np.ndarray:
-    """Object array of Python str (no copy of the strings when they are str already)."""
-    if pd.api.types.infer_dtype(arr, skipna=False) == "string":
-        return arr
-    return np.array([str(v) for v in arr], dtype=object)
-
-
-_NOT_GIVEN = object()
 
 
 @dataclasses.dataclass(frozen=True)
-class Sites:
+class Sites(ColumnTable):
     """Columnar table of sites (struct of arrays), validated on construction.
 
     Parameters
@@ -70,9 +61,10 @@ class Sites:
     """
 
     table_name: ClassVar[str] = "sites"
+    id_field: ClassVar[str] = "site_id"
 
     site_id: Any
-    node: Any
+    node: Any = None
     phase: Any = None
     constraint_node: Any = None
     ccp: Any = None
@@ -80,14 +72,11 @@ class Sites:
     bus: Any = None
 
     def __post_init__(self) -> None:
-        ids = self._strings("site_id", self.site_id, None)
-        index = pd.Index(ids)
-        if not index.is_unique:
-            dup = list(pd.unique(ids[index.duplicated()])[:5])
-            raise ValidationError(f"sites.site_id must be unique; duplicated: {dup}")
+        ids = unique_ids(self.site_id, "sites.site_id")
         object.__setattr__(self, "site_id", ids)
-        self.__dict__["_index"] = index  # cached lookup table for positions()
-        node = self._strings("node", self.node, ids)
+        if self.node is None and ids.shape[0]:
+            raise ValidationError("sites: column 'node' is required (the network node of each site)")
+        node = self._strings("node", np.empty(0, dtype=object) if self.node is None else self.node, ids)
         object.__setattr__(self, "node", node)
         phase = self._strings("phase", "abc" if self.phase is None else self.phase, ids)
         bad = ~np.isin(phase, PHASES)
@@ -129,7 +118,7 @@ class Sites:
             raise ValidationError(
                 f"sites.{field} is missing (got {arr[i]!r}) for {who}; give a non-empty value"
             )
-        return _as_str(arr)
+        return as_str(arr)
 
     def _bus(self, ids: np.ndarray) -> np.ndarray:
         n = ids.shape[0]
@@ -154,44 +143,43 @@ class Sites:
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame | Iterable[Mapping[str, Any]]) -> Self:
-        """Build validated sites from a DataFrame or a list of dicts (one per site).
+    def column_default(cls, column: str, columns: dict[str, np.ndarray]) -> Any:
+        """Default of ``column`` for site records that leave it out.
 
-        Unknown columns raise a ValidationError listing the known ones. In a list of dicts, a key absent
-        from a record takes the column's default for that site (``phase="abc"``, ``constraint_node`` = the
-        node, ``ccp`` = the constraint node, ``customer_type="household"``, ``bus=-1``); an explicit
-        None/NaN is an error.
+        ``phase="abc"``, ``customer_type="household"``, ``bus=-1``, ``constraint_node`` = the node, ``ccp`` =
+        the constraint node; ``site_id`` and ``node`` have none.
+
+        Parameters
+        ----------
+        column : str
+            Column name.
+        columns : dict of str to numpy.ndarray
+            The columns parsed so far.
+
+        Returns
+        -------
+        scalar, numpy.ndarray or ABSENT
         """
-        known = [f.name for f in dataclasses.fields(cls)]
-        if isinstance(frame, pd.DataFrame):
-            columns = {str(c): frame[c].to_numpy(dtype=object) for c in frame.columns}
-        else:
-            columns = _columns_from_records(frame)
-        unknown = sorted(set(columns) - set(known))
-        if unknown:
-            raise ValidationError(f"sites: unknown column(s) {unknown}; known columns are {known}")
-        for required in ("site_id", "node"):
-            if required not in columns:
-                raise ValidationError(f"sites: column {required!r} is required")
-        return cls(**columns)
+        if column in _ROW_DEFAULTS:
+            return _ROW_DEFAULTS[column]
+        if column == "constraint_node":
+            return columns.get("node", ABSENT)
+        if column == "ccp":
+            node = columns.get("node", ABSENT)
+            cn = columns.get("constraint_node")
+            if cn is None:
+                return node
+            if node is ABSENT:
+                return cn
+            return np.where(np.fromiter((v is ABSENT for v in cn), bool, cn.shape[0]), node, cn)
+        return ABSENT
 
     # ------------------------------------------------------------------ views
-    @property
-    def n(self) -> int:
-        """Number of sites."""
-        return int(self.site_id.shape[0])
-
-    def __len__(self) -> int:
-        return self.n
 
     def to_frame(self) -> pd.DataFrame:
         """The sites as a DataFrame indexed by ``site_id``."""
         cols = ("node", "bus", "phase", "constraint_node", "ccp", "customer_type")
         return pd.DataFrame({c: getattr(self, c) for c in cols}, index=pd.Index(self.site_id, name="site_id"))
-
-    def take(self, idx: np.ndarray | slice | list[int]) -> Self:
-        """Sites at the given positions (or boolean mask)."""
-        return type(self)(**{f.name: getattr(self, f.name)[idx] for f in dataclasses.fields(self)})
 
     def positions(self, site_ids: Any, field: str = "site_id") -> np.ndarray:
         """Row positions of ``site_ids`` in this table.
@@ -201,7 +189,7 @@ class Sites:
         ValidationError
             Naming ``field`` and the first id that is not a site.
         """
-        ids = _as_str(np.asarray(site_ids, dtype=object).ravel())
+        ids = as_str(np.asarray(site_ids, dtype=object).ravel())
         pos = self._index.get_indexer(ids)
         bad = pos < 0
         if np.any(bad):
@@ -217,53 +205,3 @@ class Sites:
 
 
 _ROW_DEFAULTS: dict[str, Any] = {"phase": "abc", "customer_type": "household", "bus": -1}
-
-
-def _columns_from_records(records: Iterable[Mapping[str, Any]]) -> dict[str, np.ndarray]:
-    """Column arrays from a list of dicts; absent keys take the per-site defaults of :class:`Sites`."""
-    recs = list(records)
-    if not all(type(rec) is dict for rec in recs) and not all(isinstance(rec, Mapping) for rec in recs):
-        k = next(i for i, rec in enumerate(recs) if not isinstance(rec, Mapping))
-        raise ValidationError(
-            f"sites: record {k} must be a mapping of column -> value (got {type(recs[k]).__name__})"
-        )
-    if not recs:
-        return {"site_id": np.empty(0, dtype=object), "node": np.empty(0, dtype=object)}
-    seen: set[str] = set()
-    for rec in recs:
-        seen.update(rec)
-    keys = [k for k in recs[0] if k in seen] + sorted(seen - set(recs[0]))
-    cols: dict[str, np.ndarray] = {}
-    if min(map(len, recs)) == len(keys):  # every record has every key: one C-level pass
-        table = np.empty((len(recs), len(keys)), dtype=object)
-        table[:] = list(map(operator.itemgetter(*keys), recs)) if len(keys) > 1 else [
-            (rec[keys[0]],) for rec in recs]
-        return {str(k): table[:, j] for j, k in enumerate(keys)}
-    for key in keys:
-        arr = np.empty(len(recs), dtype=object)
-        arr[:] = [rec.get(key, _NOT_GIVEN) for rec in recs]
-        cols[str(key)] = arr
-    for key in ("phase", "customer_type", "bus", "constraint_node", "ccp"):
-        if key not in cols:
-            continue
-        arr = cols[key]
-        absent = np.fromiter((v is _NOT_GIVEN for v in arr), bool, arr.shape[0])
-        if not absent.any():
-            continue
-        if key == "constraint_node":
-            fill = cols.get("node")
-        elif key == "ccp":
-            fill = cols.get("constraint_node", cols.get("node"))
-        else:
-            fill = np.full(arr.shape[0], _ROW_DEFAULTS[key], dtype=object)
-        if fill is None:
-            continue
-        arr = arr.copy()
-        arr[absent] = fill[absent]
-        cols[key] = arr
-    for key, arr in cols.items():
-        absent = np.fromiter((v is _NOT_GIVEN for v in arr), bool, arr.shape[0])
-        if absent.any():
-            i = int(np.argmax(absent))
-            raise ValidationError(f"sites.{key} is missing in record {i}; give a value for every site")
-    return cols
