@@ -8,6 +8,7 @@ of them by name.
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from importlib import resources
 from typing import Any
@@ -74,8 +75,23 @@ def bundled_table(name: str) -> pd.DataFrame | dict[str, Any]:
         raise DataError(f"bundled table {res.name} could not be read: {exc}") from exc
 
 
+@functools.lru_cache(maxsize=256)
 def bundled_value(name: str, parameter: str, *, key: str = "parameter", value: str = "value") -> float:
-    """One number of a bundled ``parameter, value, unit, source`` CSV table.
+    """One number of a bundled ``parameter, value, unit, source`` CSV table (read once, then cached).
+
+    Parameters
+    ----------
+    name : str
+        Table name, e.g. ``"household_der_assumptions"``.
+    parameter : str
+        Value of the ``key`` column that selects the row.
+    key, value : str
+        Names of the key and value columns.
+
+    Returns
+    -------
+    float
+        The value, in the unit the table's ``unit`` column gives. [table unit]
 
     Raises
     ------

@@ -17,13 +17,16 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from openvpp.checks import check_dt as _check_dt
+from openvpp.data import bundled_value
 from openvpp.der._common import pq_capability_kvar, pq_range_kvar, ramp_window_kw
 from openvpp.errors import ValidationError
 from openvpp.tables import ParamTable, param
 from openvpp.timeseries import as_2d
 
+#: the seed 000 reference battery (§5, Table 2, §7.2), read from the bundled household DER assumptions
+_REFERENCE = "household_der_assumptions"
 #: one-way efficiency giving the 95 % round trip of seed 000 §7.2 (sqrt(0.95))
-ETA_ONE_WAY_95 = float(np.sqrt(0.95))
+ETA_ONE_WAY_95 = float(np.sqrt(bundled_value(_REFERENCE, "battery_round_trip_efficiency")))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,9 +38,15 @@ class BatteryParams(ParamTable):
 
     table_name = "battery"
 
-    p_charge_max_kw: NDArray = param("kW", "maximum charging power", default=5.0, ge=0.0)
-    p_discharge_max_kw: NDArray = param("kW", "maximum discharging power", default=5.0, ge=0.0)
-    e_max_kwh: NDArray = param("kWh", "usable energy capacity", default=13.5, gt=0.0)
+    p_charge_max_kw: NDArray = param(
+        "kW", "maximum charging power", default=bundled_value(_REFERENCE, "battery_p_kw"), ge=0.0
+    )
+    p_discharge_max_kw: NDArray = param(
+        "kW", "maximum discharging power", default=bundled_value(_REFERENCE, "battery_p_kw"), ge=0.0
+    )
+    e_max_kwh: NDArray = param(
+        "kWh", "usable energy capacity", default=bundled_value(_REFERENCE, "battery_e_kwh"), gt=0.0
+    )
     soc_min: NDArray = param(
         "-", "lowest state of charge, fraction of e_max_kwh", default=0.0, ge=0.0, le=1.0
     )

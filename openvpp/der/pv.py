@@ -28,6 +28,7 @@ import pvlib
 from numpy.typing import ArrayLike, NDArray
 
 from openvpp.checks import check_dt as _check_dt
+from openvpp.data import bundled_value
 from openvpp.der._common import pq_capability_kvar, pq_range_kvar, ramp_window_kw
 from openvpp.errors import ValidationError
 from openvpp.tables import ParamTable, param
@@ -57,7 +58,10 @@ class PVParams(ParamTable):
 
     table_name = "pv"
 
-    p_dc_kwp: NDArray = param("kWp", "DC array rating at standard test conditions", default=2.5, gt=0.0)
+    p_dc_kwp: NDArray = param(
+        "kWp", "DC array rating at standard test conditions",
+        default=bundled_value("household_der_assumptions", "pv_p_kwp"), gt=0.0,
+    )
     p_ac_max_kw: NDArray = param(
         "kW", "inverter AC output rating (NaN: equal to p_dc_kwp)", default=np.nan, gt=0.0, allow_nan=True
     )
@@ -485,7 +489,7 @@ def export_limited_generation(
 
 
 def q_capability_kvar(p_ac_kw: ArrayLike, s_max_kva: ArrayLike) -> NDArray[np.float64]:
-    """Largest ``|Q|`` at AC output ``p_ac_kw`` from the inverter's apparent-power rating (P-Q circle). [kvar]"""
+    """Largest ``|Q|`` at AC output ``p_ac_kw`` from the apparent-power rating (P-Q circle). [kvar]"""
     return pq_capability_kvar(p_ac_kw, s_max_kva)
 
 

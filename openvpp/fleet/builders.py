@@ -240,17 +240,18 @@ def synthetic(n_sites: int, mix: Mapping[str, float] | None = None, seed: int | 
         m = chosen.size
         if cls_name == "pv":
             pv_sites = chosen
-            mean, cv = 2.5, 0.35
+            mean, cv = _household_value("pv_p_kwp"), 0.35
             sigma = np.sqrt(np.log1p(cv**2))
             kwp = np.clip(rng.lognormal(np.log(mean) - sigma**2 / 2, sigma, m), 1.0, 10.0)
             tables["pv"] = _rated_table("pv", dev_id, sid, kwp, latitude_deg=location[0],
                                         longitude_deg=location[1])
         elif cls_name == "battery":
             big = rng.random(m) < 0.8
-            p = np.where(big, 5.0, 3.3)
+            p = np.where(big, _household_value("battery_p_kw"), 3.3)
             tables["battery"] = BatteryParams(
                 device_id=dev_id, site_id=sid, p_charge_max_kw=p, p_discharge_max_kw=p,
-                e_max_kwh=np.where(big, 13.5, 10.0), soc0=rng.uniform(0.2, 0.8, m),
+                e_max_kwh=np.where(big, _household_value("battery_e_kwh"), 10.0),
+                soc0=rng.uniform(0.2, 0.8, m),
             )
         elif cls_name == "ev":
             p = np.array([7.0, 3.7, 11.0])[rng.choice(3, size=m, p=[0.7, 0.2, 0.1])]
