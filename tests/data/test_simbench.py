@@ -1,4 +1,4 @@
-"""Loaders of SimBench grids and profiles, the IEEE European LV feeder and the bundled tables."""
+"""SimBench LV grids and their year-long profiles, read through openvpp.data."""
 
 from __future__ import annotations
 
@@ -9,11 +9,7 @@ import pytest
 from openvpp.data import (
     LV_GRIDS,
     SIMBENCH_TZ,
-    bundled_table,
-    bundled_value,
     day_slice,
-    list_bundled,
-    load_ieee_european_lv,
     load_simbench_lv,
     simbench_profiles,
     simbench_relative_profiles,
@@ -26,40 +22,6 @@ CODE = "1-LV-rural1--2-sw"
 @pytest.fixture(scope="session")
 def rural1_net():
     return load_simbench_lv(CODE)
-
-
-def test_every_bundled_csv_names_its_source():
-    names = list_bundled()
-    assert "household_der_assumptions.csv" in names
-    for name in names:
-        table = bundled_table(name)
-        if isinstance(table, pd.DataFrame):
-            assert "source" in table.columns, name
-            assert table["source"].astype(str).str.strip().ne("").all(), name
-            assert not table["source"].isna().any(), name
-        else:
-            assert "source" in str(table), name
-
-
-@pytest.mark.parametrize(
-    ("parameter", "value"),
-    [
-        ("pv_p_kwp", 2.5), ("battery_p_kw", 5.0), ("battery_e_kwh", 13.5),
-        ("battery_round_trip_efficiency", 0.95), ("prosumer_share", 0.5), ("ev_p_kw", 7.0),
-        ("ev_demand_share", 0.232), ("heatpump_p_kw", 4.5), ("heatpump_demand_share", 0.145),
-        ("power_factor", 0.98), ("v_min_pu", 0.9), ("v_max_pu", 1.1), ("v_base_v", 220.0),
-    ],
-)
-def test_household_assumptions_match_seed_000(parameter, value):
-    # figures of seed 000 §5 and §7.2, typed here independently of the CSV
-    assert bundled_value("household_der_assumptions", parameter) == pytest.approx(value)
-
-
-def test_unknown_bundled_table_and_parameter_raise_data_error():
-    with pytest.raises(DataError, match="no bundled table"):
-        bundled_table("does_not_exist")
-    with pytest.raises(DataError, match="found 0 times"):
-        bundled_value("household_der_assumptions", "no_such_parameter")
 
 
 def test_simbench_net_is_a_fresh_copy_each_time(rural1_net):
@@ -117,11 +79,3 @@ def test_day_slice_picks_local_days():
     for bad in ("2017-01-03", "2015-12-31", "not-a-date"):
         with pytest.raises(ValidationError):
             day_slice(idx, bad)
-
-
-def test_ieee_european_lv_feeder():
-    net = load_ieee_european_lv()
-    assert len(net.asymmetric_load) == 55
-    assert len(net.bus) > 900
-    with pytest.raises(ValidationError, match="scenario"):
-        load_ieee_european_lv("noon")
