@@ -1,4 +1,10 @@
-"""System dynamics against seed 000 §6.2 outcomes (values typed here) and its own stock-flow balance."""
+"""System dynamics against seed 000 §6.2 and its own stock-flow balance.
+
+Three parameters are calibrated, one target each (docs/economics.md): the migration response to housing
+(end population 57,569), the adoption rate (~790 accelerated clients) and the capital per initial client
+(conservative payback 3.7 years). Tests of those targets only check that the bundled calibration still
+reaches them (``test_calibrated_*``); they validate nothing. Every other outcome is a prediction.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +20,8 @@ def runs():
     return dynamics.run_scenarios()
 
 
-def test_population_end_value_within_one_percent(runs):
-    # seed 000 §6.2.2.2: 60,000 -> 57,569 after ten years
+def test_calibrated_population_end_value(runs):
+    # calibration target, seed 000 §6.2.2.2: 60,000 -> 57,569 after ten years
     pop = runs["conservative"].frame["population"]
     assert pop.iloc[0] == 60000
     assert pop.iloc[-1] == pytest.approx(57569, rel=0.01)
@@ -29,11 +35,13 @@ def test_constant_rates_alone_would_not_reach_57569():
     assert end < 48000
 
 
-def test_conservative_payback(runs):
+def test_calibrated_conservative_payback(runs):
+    # calibration target: the capital per initial client is fitted to this payback
     assert runs["conservative"].payback_years == pytest.approx(3.7, abs=0.3)
 
 
-def test_accelerated_cumulative_margin_above_800k(runs):
+def test_predicted_accelerated_cumulative_margin_above_800k(runs):
+    # a prediction (nothing was fitted to it): seed 000 Fig. 12 reports > 800,000 USD by year ten
     acc = runs["accelerated"]
     assert acc.frame["cumulative_margin_usd"].iloc[-1] > 800_000
     # the accelerated scenario pays back earlier (seed: between years 2 and 3; conservative ~3.7)
@@ -47,6 +55,7 @@ def test_shape_of_figs_11_12(runs):
         cost = f["cost_usd"].to_numpy()
         assert (np.diff(cost[:5]) > 0).all() and cost[5] < cost[4]  # rises for five years, drops in year six
         assert f["margin_usd"].iloc[0] < 0  # both scenarios start with a negative margin
+    # calibration target (adoption rate), not a validation
     assert runs["accelerated"].frame["clients"].iloc[-1] == pytest.approx(800, rel=0.05)
 
 
