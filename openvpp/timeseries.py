@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from openvpp.errors import ValidationError
+from openvpp.units import MIN_PER_H, S_PER_MIN
 
 
 def make_index(
@@ -84,13 +85,13 @@ def step_minutes(index: pd.DatetimeIndex) -> float:
     if len(index) < 2:
         if index.freq is None:
             raise ValidationError("a one-step index needs a freq to know its step; use make_index")
-        return pd.Timedelta(index.freq).total_seconds() / 60.0
-    return (index[1] - index[0]).total_seconds() / 60.0
+        return pd.Timedelta(index.freq).total_seconds() / S_PER_MIN
+    return (index[1] - index[0]).total_seconds() / S_PER_MIN
 
 
 def step_hours(index: pd.DatetimeIndex) -> float:
     """Step of a checked fixed-step axis. [h]"""
-    return step_minutes(index) / 60.0
+    return step_minutes(index) / MIN_PER_H
 
 
 def describe_difference(a: pd.DatetimeIndex, b: pd.DatetimeIndex, names: tuple[str, str] = ("a", "b")) -> str:

@@ -23,6 +23,9 @@ KW_PER_MW = 1000.0
 W_PER_KW = 1000.0
 MIN_PER_H = 60.0
 S_PER_H = 3600.0
+#: volts per kV and amperes per kA (network data such as pandapower's ``vn_kv``, ``max_i_ka``) [V/kV], [A/kA]
+V_PER_KV = 1000.0
+A_PER_KA = 1000.0
 
 
 def kw_to_mw(p_kw: ArrayLike) -> NDArray[np.float64]:
@@ -38,6 +41,99 @@ def mw_to_kw(p_mw: ArrayLike) -> NDArray[np.float64]:
 def w_to_kw(p_w: ArrayLike) -> NDArray[np.float64]:
     """Convert W to kW."""
     return np.asarray(p_w, dtype=float) / W_PER_KW
+
+
+def kw_to_w(p_kw: ArrayLike) -> NDArray[np.float64]:
+    """Convert kW to W.
+
+    Parameters
+    ----------
+    p_kw : array_like
+        Power. [kW]
+
+    Returns
+    -------
+    numpy.ndarray
+        Power. [W]
+    """
+    return np.asarray(p_kw, dtype=float) * W_PER_KW
+
+
+#: units per thousand and per million, for amounts shown in k or M (kUSD, MUSD) [-]
+PER_THOUSAND = 1e3
+PER_MILLION = 1e6
+#: hours per day and seconds per minute [h/d], [s/min]
+H_PER_DAY = 24.0
+S_PER_MIN = 60.0
+#: days in a (non-leap) year, megawatts per gigawatt [d/yr], [MW/GW]
+DAYS_PER_YEAR = 365.0
+MW_PER_GW = 1000.0
+#: irradiance at standard test conditions: PV output per kWp = irradiance / this [W/m2]
+STC_IRRADIANCE_W_PER_M2 = 1000.0
+
+
+def in_thousands(x: ArrayLike) -> NDArray[np.float64]:
+    """An amount in thousands (USD -> kUSD, kWh -> MWh).
+
+    Parameters
+    ----------
+    x : array_like
+        Amount in base units. [-]
+
+    Returns
+    -------
+    numpy.ndarray
+        Amount in thousands. [-]
+    """
+    return np.asarray(x, dtype=float) / PER_THOUSAND
+
+
+def in_millions(x: ArrayLike) -> NDArray[np.float64]:
+    """An amount in millions (USD -> MUSD).
+
+    Parameters
+    ----------
+    x : array_like
+        Amount in base units. [-]
+
+    Returns
+    -------
+    numpy.ndarray
+        Amount in millions. [-]
+    """
+    return np.asarray(x, dtype=float) / PER_MILLION
+
+
+def per_kwh_to_per_mwh(price_per_kwh: ArrayLike) -> NDArray[np.float64]:
+    """Convert a price per kWh to a price per MWh (0.05496 AUD/kWh -> 54.96 AUD/MWh).
+
+    Parameters
+    ----------
+    price_per_kwh : array_like
+        Price per kWh (or per kW per hour). [currency/kWh]
+
+    Returns
+    -------
+    numpy.ndarray
+        Price per MWh (or per MW per hour). [currency/MWh]
+    """
+    return np.asarray(price_per_kwh, dtype=float) * KW_PER_MW
+
+
+def per_mwh_to_per_kwh(price_per_mwh: ArrayLike) -> NDArray[np.float64]:
+    """Convert a price per MWh to a price per kWh (54.96 AUD/MWh -> 0.05496 AUD/kWh).
+
+    Parameters
+    ----------
+    price_per_mwh : array_like
+        Price per MWh (or per MW per hour). [currency/MWh]
+
+    Returns
+    -------
+    numpy.ndarray
+        Price per kWh (or per kW per hour). [currency/kWh]
+    """
+    return np.asarray(price_per_mwh, dtype=float) / KW_PER_MW
 
 
 def minutes_to_hours(step_min: ArrayLike) -> NDArray[np.float64]:

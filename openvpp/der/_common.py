@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from openvpp.checks import check_dt
+from openvpp.units import MIN_PER_H
 
 
 def ramp_window_kw(
@@ -29,7 +30,7 @@ def ramp_window_kw(
     (down_kw, up_kw) : tuple of numpy.ndarray, shape (n_devices,)
         ``down_kw = -up_kw <= 0``. [kW]
     """
-    r = np.asarray(ramp_kw_per_min, dtype=float) * check_dt(dt_h) * 60.0
+    r = np.asarray(ramp_kw_per_min, dtype=float) * check_dt(dt_h) * MIN_PER_H
     return -r, r
 
 

@@ -22,6 +22,7 @@ from openvpp.der._common import pq_capability_kvar, pq_range_kvar, ramp_window_k
 from openvpp.errors import ValidationError
 from openvpp.tables import ParamTable, param
 from openvpp.timeseries import as_2d
+from openvpp.units import MIN_PER_H
 
 #: the seed 000 reference battery (§5, Table 2, §7.2), read from the bundled household DER assumptions
 _REFERENCE = "household_der_assumptions"
@@ -292,7 +293,7 @@ class Battery:
         eta_c_dt, dt_over_eta_d = c["eta_c_dt"], c["dt_over_eta_d"]
         e_hi, e_lo = c["e_hi"], c["e_lo"]
         pc_max, pd_max = c["pc_max"], c["pd_max"]
-        ramp = pr.ramp_kw_per_min * dt_h * 60.0
+        ramp = pr.ramp_kw_per_min * dt_h * MIN_PER_H
         has_ramp = bool(np.any(np.isfinite(ramp)))
         s = pr.s_kva
         # outputs are time-major in memory and returned as (n_devices, n_steps) views

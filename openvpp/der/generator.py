@@ -40,6 +40,7 @@ from openvpp.der._firstorder import as_step_input
 from openvpp.errors import ValidationError
 from openvpp.tables import ParamTable, param
 from openvpp.timeseries import as_2d
+from openvpp.units import MIN_PER_H
 
 _TOL = 1e-9
 
@@ -268,7 +269,7 @@ class DispatchableGenerator(_OutputState):
         dt = check_dt(dt_h)
         q = as_step_input("inflow_kw", inflow_kw, self.n, 1, default=self.params.inflow_kw)[:, 0]
         up, down = self._rates()
-        dtm = dt * 60.0
+        dtm = dt * MIN_PER_H
         g = self.p_gen_kw
         cap = self._energy_cap(dt, q)
         hi = np.minimum(np.minimum(self.params.p_max_kw, g + up * dtm), cap)
@@ -285,7 +286,7 @@ class DispatchableGenerator(_OutputState):
         (start-up ramp from standstill, synchronised up-ramp otherwise), ``up >= 0`` the largest output
         decrease (zero at standstill). Ratings are not applied here; :meth:`power_range` applies them.
         """
-        dtm = check_dt(dt_h) * 60.0
+        dtm = check_dt(dt_h) * MIN_PER_H
         up, down = self._rates()
         return -up * dtm, down * dtm
 
@@ -319,7 +320,7 @@ class DispatchableGenerator(_OutputState):
         q = as_step_input("inflow_kw", inflow_kw, n, n_steps, default=pr.inflow_kw)
         if np.any(q < 0):
             raise ValidationError("inflow_kw must be >= 0 (water flowing into the reservoir)")
-        dtm = dt * 60.0
+        dtm = dt * MIN_PER_H
         has_res = np.isfinite(self.e_kwh)
         # time-major buffers: each step reads and writes contiguous memory
         sp_t, q_t = np.ascontiguousarray(sp.T), np.ascontiguousarray(q.T)
@@ -524,7 +525,7 @@ class VariableGenerator(_OutputState):
         """Feasible power for the next step (load convention, both <= 0): from the largest output the
         forecast and the up-ramp allow to the lowest the down-ramp allows (the available power if not
         curtailable). [kW]"""
-        dtm = check_dt(dt_h) * 60.0
+        dtm = check_dt(dt_h) * MIN_PER_H
         avail = self.available_kw(1, quantile)[:, 0]
         pr = self.params
         g = self.p_gen_kw
@@ -538,7 +539,7 @@ class VariableGenerator(_OutputState):
         """Largest change of ``p_kw`` over the next step from the controlled ramp rates: ``down <= 0`` is
         the largest output increase, ``up >= 0`` the largest decrease; zero for units that cannot be
         curtailed (their output follows the resource). [kW]"""
-        dtm = check_dt(dt_h) * 60.0
+        dtm = check_dt(dt_h) * MIN_PER_H
         pr = self.params
         return (np.where(pr.curtailable, -pr.ramp_up_kw_per_min * dtm, 0.0),
                 np.where(pr.curtailable, pr.ramp_down_kw_per_min * dtm, 0.0))
@@ -577,7 +578,7 @@ class VariableGenerator(_OutputState):
             want = -as_2d("setpoints_kw", np.where(np.isneginf(sp), -1e300, sp), self.n, None)
             n_steps = want.shape[1]
         avail = self.available_kw(n_steps, quantile)
-        dtm = dt * 60.0
+        dtm = dt * MIN_PER_H
         up = pr.ramp_up_kw_per_min * dtm
         down = pr.ramp_down_kw_per_min * dtm
         out = np.empty((n_steps, self.n))

@@ -38,6 +38,7 @@ from openvpp.der._common import ramp_window_kw
 from openvpp.der._firstorder import as_step_input, band_bounds, clip_step_power, first_order_step
 from openvpp.tables import ParamTable, param
 from openvpp.timeseries import as_2d
+from openvpp.units import MIN_PER_H
 
 #: Staffell et al. (2012) air-source heat-pump regression COP = c0 + c1 dT + c2 dT^2, dT in K
 COP_ASHP_STAFFELL_2012 = (6.81, -0.121, 0.000630)
@@ -291,7 +292,7 @@ class HeatPump:
         a, b = self._decay(dt)
         t_free = a * self.t_in_c + b * (t_out + pr.r_c_per_kw * gains)
         dtemp = np.where(pr.cooling, -1.0, 1.0) * cop * b * pr.r_c_per_kw
-        return band_bounds(pr, t_free, dtemp, p_prev, pr.ramp_kw_per_min * dt * 60.0)
+        return band_bounds(pr, t_free, dtemp, p_prev, pr.ramp_kw_per_min * dt * MIN_PER_H)
 
     def _decay(self, dt: float) -> tuple[NDArray, NDArray]:
         """``a = exp(-dt / (R C))`` and ``b = 1 - a`` (via expm1) of the exact one-step solution."""
@@ -335,7 +336,7 @@ class HeatPump:
         gains = as_step_input("q_gain_kw", q_gain_kw, n, n_steps, default=pr.q_gain_kw)
         cop = self.cop(t_out)
         sign = np.where(pr.cooling, -1.0, 1.0)
-        ramp = pr.ramp_kw_per_min * dt * 60.0
+        ramp = pr.ramp_kw_per_min * dt * MIN_PER_H
         # exact step, T1 = a T0 + b (T_out + R (Q_gain + Q_hp)); state-free terms for the whole horizon,
         # time-major so that each step reads contiguous memory
         a, b = self._decay(dt)

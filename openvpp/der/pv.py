@@ -33,6 +33,7 @@ from openvpp.der._common import pq_capability_kvar, pq_range_kvar, ramp_window_k
 from openvpp.errors import ValidationError
 from openvpp.tables import ParamTable, param
 from openvpp.timeseries import as_2d, check_aligned, check_index
+from openvpp.units import MIN_PER_H
 
 #: SAPM thermal parameters of a close-mounted (rooftop) glass/glass module, pvlib TEMPERATURE_MODEL_PARAMETERS
 _SAPM_ROOFTOP = pvlib.temperature.TEMPERATURE_MODEL_PARAMETERS["sapm"]["close_mount_glass_glass"]
@@ -580,7 +581,7 @@ class PV:
         """
         _check_dt(dt_h)
         avail = self._next_available()
-        r = self.params.ramp_kw_per_min * dt_h * 60.0
+        r = self.params.ramp_kw_per_min * dt_h * MIN_PER_H
         gen_hi = np.minimum(avail, self.p_ac_kw + r)
         gen_lo = np.minimum(np.maximum(self.p_ac_kw - r, 0.0), avail)
         return -gen_hi, -gen_lo
@@ -631,7 +632,7 @@ class PV:
         )
         avail = self.p_available_kw[:, self.t : self.t + n_steps]
         target = np.fmin(avail, cap)
-        r = self.params.ramp_kw_per_min * dt_h * 60.0
+        r = self.params.ramp_kw_per_min * dt_h * MIN_PER_H
         if np.any(np.isfinite(r)) and n_steps:
             out = np.empty_like(target)
             prev = self.p_ac_kw

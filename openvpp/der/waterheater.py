@@ -30,9 +30,10 @@ from openvpp.der._firstorder import as_step_input, band_bounds, clip_step_power,
 from openvpp.errors import ValidationError
 from openvpp.tables import ParamTable, param
 from openvpp.timeseries import as_2d
+from openvpp.units import MIN_PER_H, S_PER_H
 
 #: specific heat of water per litre, density 1 kg/L and c_p = 4.186 kJ/(kg K). [kWh/(L K)]
-WATER_KWH_PER_L_K = 4.186 / 3600.0
+WATER_KWH_PER_L_K = 4.186 / S_PER_H
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,7 +92,7 @@ def tank_energy_kwh(volume_l: ArrayLike, t_c: ArrayLike, t_ref_c: ArrayLike) -> 
 
 def _exchange(pr: WaterHeaterParams, flow_l_per_min: NDArray) -> tuple[NDArray, NDArray, NDArray]:
     """Total conductance, its weighted reference temperature and the draw conductance. [kW/degC, degC]"""
-    k_draw = WATER_KWH_PER_L_K * flow_l_per_min * 60.0
+    k_draw = WATER_KWH_PER_L_K * flow_l_per_min * MIN_PER_H
     k = pr.ua_kw_per_c + k_draw
     safe = np.where(k > 0, k, 1.0)
     t_ref = np.where(k > 0, (pr.ua_kw_per_c * pr.t_amb_c + k_draw * pr.t_inlet_c) / safe, pr.t_amb_c)
@@ -179,7 +180,7 @@ class WaterHeater:
         k, t_ref, _ = _exchange(pr, flow)
         dtc_phi = dt / pr.c_kwh_per_c * phi(k * dt / pr.c_kwh_per_c)
         t_free = self.t_tank_c + (-q_draw - k * (self.t_tank_c - t_ref)) * dtc_phi
-        return band_bounds(pr, t_free, pr.eta * dtc_phi, p_prev, pr.ramp_kw_per_min * dt * 60.0)
+        return band_bounds(pr, t_free, pr.eta * dtc_phi, p_prev, pr.ramp_kw_per_min * dt * MIN_PER_H)
 
     def simulate(
         self,
@@ -216,7 +217,7 @@ class WaterHeater:
         flow, q_draw = self._draw_inputs(draw_l_per_min, draw_kwh, n_steps, dt)
         pr = self.params
         c = pr.c_kwh_per_c
-        ramp = pr.ramp_kw_per_min * dt * 60.0
+        ramp = pr.ramp_kw_per_min * dt * MIN_PER_H
         # state-free terms of the exact step for the whole horizon, computed time-major (n_steps, n) so
         # that each step reads contiguous memory; per-device parameters broadcast along the rows
         flow_t, qd_t = np.ascontiguousarray(flow.T), np.ascontiguousarray(q_draw.T)

@@ -45,6 +45,7 @@ from openvpp.config import StrictModel
 from openvpp.errors import DataError, InfeasibleError, ValidationError
 from openvpp.services import remuneration as rem
 from openvpp.services.catalogue import ServiceCatalogue, load_catalogue
+from openvpp.units import KW_PER_MW
 
 __all__ = [
     "SERVICE_LINES",
@@ -100,7 +101,7 @@ class FleetAssumptions(StrictModel):
     @property
     def batteries_per_mw(self) -> float:
         """Number of batteries in 1 MW (200 for 5 kW). [-]"""
-        return 1000.0 / self.battery_p_kw
+        return KW_PER_MW / self.battery_p_kw
 
 
 class CostParams(StrictModel):
@@ -235,7 +236,7 @@ def table3_details(inputs: BusinessInputs | str) -> dict[str, Any]:
         "e_reserved_mwh_per_mw": cpf_plus.capacity_share * fleet.e_mwh_per_mw,
         "droop_factor": factor,
         "affected_hours": rem.droop_activation_energy(hours, factor),
-        "peak_contracted_kw_per_mw": cat["peak_reduction"].capacity_share * fleet.e_mwh_per_mw * 1000.0,
+        "peak_contracted_kw_per_mw": cat["peak_reduction"].capacity_share * fleet.e_mwh_per_mw * KW_PER_MW,
         "peak_months": cat["peak_reduction"].n_months,
         "ci_availability_hours": (ci.rule("availability").working_days or 0) * ci.block_hours,
         "ci_activation_hours": (ci.max_events_per_year or 0) * (ci.event_duration_h or 0.0),
@@ -261,7 +262,7 @@ def credited_energy_kwh_per_mw(inputs: BusinessInputs | str, factor: float | Non
     res = cat["resilience"]
     peak_mwh = (peak.max_events_per_year or 0) * peak.capacity_share * fleet.e_mwh_per_mw
     res_mwh = (res.max_events_per_year or 0) * inp.costs.resilience_credited_share * fleet.e_mwh_per_mw
-    return 1000.0 * (cpf_mwh + peak_mwh + res_mwh)
+    return KW_PER_MW * (cpf_mwh + peak_mwh + res_mwh)
 
 
 def revenue_lines_per_mw(inputs: BusinessInputs | str) -> dict[str, float]:
@@ -407,7 +408,7 @@ def _annual_costs(
     """
     costs = inp.costs
     n = np.asarray(n_batteries, dtype=float)
-    p_b = n * inp.fleet.battery_p_kw / 1000.0
+    p_b = n * inp.fleet.battery_p_kw / KW_PER_MW
     return {
         "implementation": np.where(n > 0, costs.implementation_usd_per_year, 0.0),
         "administration": costs.admin_usd_per_battery_year * n,
@@ -450,8 +451,8 @@ def business_case(
         raise ValidationError(f"p_ev_hp_kw must be a finite number >= 0 kW (got {p_ev_hp_kw})")
     if not inp.site.ci_enabled:
         p_ev_hp_kw = 0.0
-    p_b = n_batteries * fleet.battery_p_kw / 1000.0
-    p_e = p_ev_hp_kw / 1000.0
+    p_b = n_batteries * fleet.battery_p_kw / KW_PER_MW
+    p_e = p_ev_hp_kw / KW_PER_MW
     per_mw = revenue_lines_per_mw(inp)
     revenue = {k: per_mw[k] * (p_b if k in BATTERY_LINES else p_e) for k in SERVICE_LINES}
     cost = {k: float(v) for k, v in _annual_costs(inp, n_batteries, p_ev_hp_kw).items()}
@@ -484,9 +485,10 @@ def profitability_threshold(inputs: BusinessInputs | str, max_batteries: int = 1
     n = np.arange(1, max_batteries + 1)
     per_mw = revenue_lines_per_mw(inp)
     fleet = inp.fleet
-    p_b = n * fleet.battery_p_kw / 1000.0
+    p_b = n * fleet.battery_p_kw / KW_PER_MW
     p_e_kw = ev_hp_counts(n, fleet)["p_kw"] if inp.site.ci_enabled else np.zeros_like(p_b)
-    rev = p_b * sum(per_mw[k] for k in BATTERY_LINES) + p_e_kw / 1000.0 * sum(per_mw[k] for k in EV_HP_LINES)
+    rev = (p_b * sum(per_mw[k] for k in BATTERY_LINES)
+           + p_e_kw / KW_PER_MW * sum(per_mw[k] for k in EV_HP_LINES))
     cost = sum(_annual_costs(inp, n, p_e_kw).values())
     ok = np.flatnonzero(rev - cost >= 0)
     if ok.size == 0:

@@ -51,6 +51,7 @@ from openvpp.config import StrictModel
 from openvpp.economics import business
 from openvpp.economics.finance import payback_years
 from openvpp.errors import DataError, ValidationError
+from openvpp.units import KW_PER_MW
 
 __all__ = [
     "DynamicsParams",
@@ -154,11 +155,11 @@ def _unit_economics(site: str) -> dict[str, float]:
     inp = business.load_inputs(site)
     per_mw = business.revenue_lines_per_mw(inp)
     fleet, costs = inp.fleet, inp.costs
-    mw_per_client = fleet.battery_p_kw / 1000.0
+    mw_per_client = fleet.battery_p_kw / KW_PER_MW
     customers_per_client = 1.0 / fleet.battery_customer_share
     ev_hp_mw_per_client = customers_per_client * (
         fleet.heatpump_customer_share * fleet.heatpump_p_kw + fleet.ev_customer_share * fleet.ev_p_kw
-    ) / 1000.0 if inp.site.ci_enabled else 0.0
+    ) / KW_PER_MW if inp.site.ci_enabled else 0.0
     out = {"mw_per_client": mw_per_client, "ev_hp_mw_per_client": ev_hp_mw_per_client}
     for group, lines in _SERVICE_GROUPS.items():
         out[f"revenue_{group}"] = sum(
@@ -169,7 +170,7 @@ def _unit_economics(site: str) -> dict[str, float]:
     out["administration"] = costs.admin_usd_per_battery_year
     out["credits"] = (
         costs.energy_credit_usd_per_kwh * business.credited_energy_kwh_per_mw(inp) * mw_per_client
-        + costs.ci_credit_usd_per_kwh * costs.ci_credit_hours_per_year * ev_hp_mw_per_client * 1000.0
+        + costs.ci_credit_usd_per_kwh * costs.ci_credit_hours_per_year * ev_hp_mw_per_client * KW_PER_MW
     )
     return out
 

@@ -27,6 +27,7 @@ from pydantic import Field
 
 from openvpp.config import StrictModel
 from openvpp.errors import DataError, ValidationError
+from openvpp.units import KW_PER_MW, MW_PER_GW
 
 __all__ = [
     "DensityClass",
@@ -107,7 +108,8 @@ def battery_potential_gw(
         raise ValidationError(f"lv_networks must be >= 0 (got {lv_networks!r})")
     if battery_p_kw <= 0:
         raise ValidationError(f"battery_p_kw must be > 0 (got {battery_p_kw})")
-    return n * batteries_per_network(dwellings_per_network, hosting_share) * battery_p_kw / 1e6
+    p_mw = n * batteries_per_network(dwellings_per_network, hosting_share) * battery_p_kw / KW_PER_MW
+    return p_mw / MW_PER_GW
 
 
 def demand_resource_gw(peak_demand_gw: float, sector_share: float, penetration: ArrayLike) -> np.ndarray:

@@ -25,6 +25,7 @@ from openvpp.fleet.classes import DER_CLASSES, der_class
 from openvpp.fleet.fleet import Fleet, Profiles
 from openvpp.fleet.sites import Sites
 from openvpp.tables import ParamTable
+from openvpp.units import mw_to_kw
 
 Records: TypeAlias = pd.DataFrame | Iterable[Mapping[str, Any]]
 
@@ -396,7 +397,7 @@ def from_simbench(
     values = simbench_profiles(net, tz=tz)
     index = values[("load", "p_mw")].index
     n_steps = len(index)
-    load_p_kw = values[("load", "p_mw")].to_numpy(dtype=float).T * 1000.0  # (n_loads, n_steps)
+    load_p_kw = mw_to_kw(values[("load", "p_mw")].to_numpy(dtype=float).T)  # (n_loads, n_steps)
 
     loads = net.load.reset_index(drop=False).rename(columns={"index": "pp_index"})
     prof = loads["profile"].astype(str)
@@ -462,7 +463,7 @@ def from_simbench(
         site_profiles[f"{kind}_kw"] = agg
         if ks.size == 0:
             continue
-        rating = np.maximum(loads.loc[ks, "p_mw"].to_numpy(float) * 1000.0, load_p_kw[ks].max(axis=1))
+        rating = np.maximum(mw_to_kw(loads.loc[ks, "p_mw"].to_numpy(float)), load_p_kw[ks].max(axis=1))
         extra = _ev_sessions(ks.size, np.random.default_rng(_sub_seed(seed, 1))) if kind == "ev" else {}
         try:
             tables[kind] = _rated_table(kind, loads.loc[ks, "name"].astype(str).to_numpy(object),
@@ -479,7 +480,7 @@ def from_simbench(
                       dtype=np.int64)
     if np.any(pv_pos < 0):
         pv_pos, sg_pv = pv_pos[pv_pos >= 0], sg_pv[pv_pos >= 0].reset_index(drop=True)  # PV on empty buses
-    pv_kwp = sg_pv["p_mw"].to_numpy(float) * 1000.0
+    pv_kwp = mw_to_kw(sg_pv["p_mw"].to_numpy(float))
     pv_pu = (sgen_kw[sg_pv["pp_index"].to_numpy()].to_numpy(float).T * 1000.0
              / np.where(pv_kwp > 0, pv_kwp, 1.0)[:, None] if len(sg_pv) else np.zeros((0, n_steps)))
     pv_ids = list(sg_pv["name"].astype(str))
@@ -495,10 +496,10 @@ def from_simbench(
     bat_ids = [x for x, k in zip(bat_ids, keep, strict=True) if k]
     eff = st["efficiency_percent"].to_numpy(float) if "efficiency_percent" in st else np.full(len(st), 0.95)
     eff = np.where(eff > 1.0, eff / 100.0, eff)
-    e_max = st["max_e_mwh"].to_numpy(float) * 1000.0
+    e_max = mw_to_kw(st["max_e_mwh"].to_numpy(float))
     p_bat = np.where(st["sn_mva"].to_numpy(float) > 0, st["sn_mva"].to_numpy(float),
                      np.abs(st["min_p_mw"].to_numpy(float))) * 1000.0
-    soc_min = np.clip(st["min_e_mwh"].to_numpy(float) * 1000.0 / e_max, 0.0, 1.0) if len(st) else np.zeros(0)
+    soc_min = np.clip(mw_to_kw(st["min_e_mwh"].to_numpy(float)) / e_max, 0.0, 1.0) if len(st) else np.zeros(0)
     sd = (st["self-discharge_percent_per_day"].to_numpy(float) / 100.0 / 24.0
           if "self-discharge_percent_per_day" in st else np.zeros(len(st)))
     soc0 = (np.maximum(np.clip(st["soc_percent"].to_numpy(float) / 100.0, 0.0, 1.0), soc_min)

@@ -22,6 +22,7 @@ from pydantic import Field, field_validator, model_validator
 from openvpp.config import StrictModel
 from openvpp.errors import DataError, ValidationError
 from openvpp.fleet.classes import DER_CLASSES
+from openvpp.units import MIN_PER_H
 
 __all__ = [
     "DER_CLASSES",
@@ -141,7 +142,7 @@ class Service(StrictModel):
         h1, m1 = (int(x) for x in self.block_end.split(":"))
         start = h0 * 60 + m0 - (1 if m0 == 1 else 0)  # auction blocks start at hh:01
         minutes = (h1 * 60 + m1 - start) % (24 * 60) or 24 * 60
-        return minutes / 60.0
+        return minutes / MIN_PER_H
 
     @property
     def n_months(self) -> int:

@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from openvpp.errors import ValidationError
+from openvpp.units import DAYS_PER_YEAR, KW_PER_MW
 
 __all__ = [
     "activation_per_event",
@@ -52,7 +53,7 @@ def direct_cost_per_mw_day(admin_usd_per_battery_year: float, battery_p_kw: floa
     _nonneg("admin_usd_per_battery_year", admin_usd_per_battery_year)
     if battery_p_kw <= 0:
         raise ValidationError(f"battery_p_kw must be > 0 (got {battery_p_kw})")
-    return float(admin_usd_per_battery_year * (1000.0 / battery_p_kw) / 365.0)
+    return float(admin_usd_per_battery_year * (KW_PER_MW / battery_p_kw) / DAYS_PER_YEAR)
 
 
 def availability_days(availability_fraction: float, days_per_year: int = 365) -> int:

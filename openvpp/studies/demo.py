@@ -27,6 +27,7 @@ from openvpp.fleet.operation import SelfConsumptionResult, self_consumption_summ
 from openvpp.flex import fleet_flexibility
 from openvpp.grid.check import check_day, network_for_sites
 from openvpp.grid.loaders import simbench_lv
+from openvpp.units import mw_to_kw
 
 #: start of the evening-peak period at which the demo reports flexibility (CPF+ block of seed 000 Table 1)
 EVENING_PEAK = "19:00"
@@ -190,7 +191,7 @@ def run_demo(grid_code: str = "1-LV-semiurb4--2-sw", day: str = "2016-06-15", se
         site="lampa",
     )
     flexibility = fleet_flexibility(fleet, f"{day} {EVENING_PEAK}", strip=True)
-    trafo_kw = float(load_simbench_lv(grid_code).trafo["sn_mva"].sum() * 1000.0)
+    trafo_kw = float(mw_to_kw(load_simbench_lv(grid_code).trafo["sn_mva"].sum()))
     envelopes = fleet_day_envelopes(fleet, op.site_p_without_kw, op.index, trafo_kw)
     elapsed["economics_flexibility_envelopes"] = time.perf_counter() - t0
     t0 = time.perf_counter()
