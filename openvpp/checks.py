@@ -41,6 +41,13 @@ def check_dt(dt_h: float) -> float:
 def check_seed(seed: int | np.random.Generator, name: str = "seed") -> int | np.random.Generator:
     """Validate a random seed: a whole number >= 0 or a :class:`numpy.random.Generator` (returned as is).
 
+    Parameters
+    ----------
+    seed : int or numpy.random.Generator
+        A whole number >= 0 or a generator (returned as is). [-]
+    name : str
+        The argument as the user wrote it (e.g. ``--seed``), for the message.
+
     Raises
     ------
     ValidationError

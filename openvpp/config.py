@@ -16,7 +16,15 @@ from openvpp.errors import ValidationError
 __all__ = ["StrictModel", "pydantic_to_validation_error"]
 
 def pydantic_to_validation_error(exc: pydantic.ValidationError, model: str) -> ValidationError:
-    """Turn a pydantic error into an OpenVPP :class:`ValidationError` naming every offending field."""
+    """Turn a pydantic error into an OpenVPP :class:`ValidationError` naming every offending field.
+
+    Parameters
+    ----------
+    exc : pydantic.ValidationError
+        The error pydantic raised.
+    model : str
+        Name of the model, prefixed to each field in the message.
+    """
     parts = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"]) or "(model)"

@@ -49,7 +49,7 @@ def param(
     default : scalar, optional
         Value broadcast to every device when the column is not given.
     ge, gt, le, lt : float, optional
-        Inclusive / exclusive bounds.
+        Inclusive / exclusive bounds. [unit of the column]
     dtype : {"float", "bool", "int"}
         Column type.
     allow_nan : bool
@@ -442,9 +442,14 @@ class ParamTable(ColumnTable):
             data[f.name] = getattr(self, f.name)
         return pd.DataFrame(data, index=pd.Index(self.device_id, name="device_id"))
 
-
     def replace(self, **changes: Any) -> Self:
-        """A validated copy with some columns replaced."""
+        """A validated copy with some columns replaced.
+
+        Parameters
+        ----------
+        **changes : array_like
+            New values of some columns, one per device. [units of the columns]
+        """
         return dataclasses.replace(self, **changes)
 
     @classmethod

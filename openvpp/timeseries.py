@@ -51,6 +51,13 @@ def make_index(
 def check_index(index: pd.Index, name: str = "index") -> pd.DatetimeIndex:
     """Check that ``index`` is a tz-aware DatetimeIndex with a constant step and return it.
 
+    Parameters
+    ----------
+    index : pandas.Index
+        The axis to check.
+    name : str
+        The axis as the user knows it, for messages.
+
     Raises
     ------
     ValidationError
@@ -80,7 +87,13 @@ def check_index(index: pd.Index, name: str = "index") -> pd.DatetimeIndex:
 
 
 def step_minutes(index: pd.DatetimeIndex) -> float:
-    """Step of a checked fixed-step axis. [min]"""
+    """Step of a checked fixed-step axis. [min]
+
+    Parameters
+    ----------
+    index : pandas.DatetimeIndex
+        Time axis (tz-aware, fixed step).
+    """
     check_index(index)
     if len(index) < 2:
         if index.freq is None:
@@ -90,12 +103,26 @@ def step_minutes(index: pd.DatetimeIndex) -> float:
 
 
 def step_hours(index: pd.DatetimeIndex) -> float:
-    """Step of a checked fixed-step axis. [h]"""
+    """Step of a checked fixed-step axis. [h]
+
+    Parameters
+    ----------
+    index : pandas.DatetimeIndex
+        Time axis (tz-aware, fixed step).
+    """
     return step_minutes(index) / MIN_PER_H
 
 
 def describe_difference(a: pd.DatetimeIndex, b: pd.DatetimeIndex, names: tuple[str, str] = ("a", "b")) -> str:
-    """Human-readable list of how two time axes differ ('' when they are identical)."""
+    """Human-readable list of how two time axes differ ('' when they are identical).
+
+    Parameters
+    ----------
+    a, b : pandas.DatetimeIndex
+        The two axes.
+    names : tuple of str
+        Their names in the text.
+    """
     na, nb = names
     diffs: list[str] = []
     if str(a.tz) != str(b.tz):
@@ -118,6 +145,13 @@ def check_aligned(
     """Raise a :class:`ValidationError` saying how two time axes differ, if they do.
 
     The fix is named in the message: reindex/resample one series onto the other's axis.
+
+    Parameters
+    ----------
+    a, b : pandas.DatetimeIndex
+        The two axes; ``b`` is the one to move onto ``a``.
+    names : tuple of str
+        Their names as the user knows them (column, flag or field).
     """
     check_index(a, names[0])
     check_index(b, names[1])
@@ -140,6 +174,19 @@ def as_2d(
 
     A 1-D array of length ``n_steps`` is broadcast to every device when ``n_devices`` is given; a scalar is
     broadcast to the full shape.
+
+    Parameters
+    ----------
+    name : str
+        The field as the user knows it, for messages.
+    values : array_like
+        Scalar, (n_steps,) or (n_devices, n_steps) values. [unit of the field]
+    n_devices : int, optional
+        Expected rows (None: any). [-]
+    n_steps : int, optional
+        Expected columns (None: any). [-]
+    allow_nan : bool
+        Whether NaN and inf are accepted.
 
     Raises
     ------

@@ -34,12 +34,24 @@ def kw_to_mw(p_kw: ArrayLike) -> NDArray[np.float64]:
 
 
 def mw_to_kw(p_mw: ArrayLike) -> NDArray[np.float64]:
-    """Convert MW (or MWh, Mvar) to kW (kWh, kvar)."""
+    """Convert MW (or MWh, Mvar) to kW (kWh, kvar).
+
+    Parameters
+    ----------
+    p_mw : array_like
+        Power (or energy, reactive power). [MW]
+    """
     return np.asarray(p_mw, dtype=float) * KW_PER_MW
 
 
 def w_to_kw(p_w: ArrayLike) -> NDArray[np.float64]:
-    """Convert W to kW."""
+    """Convert W to kW.
+
+    Parameters
+    ----------
+    p_w : array_like
+        Power. [W]
+    """
     return np.asarray(p_w, dtype=float) / W_PER_KW
 
 
@@ -137,22 +149,48 @@ def per_mwh_to_per_kwh(price_per_mwh: ArrayLike) -> NDArray[np.float64]:
 
 
 def minutes_to_hours(step_min: ArrayLike) -> NDArray[np.float64]:
-    """Convert a duration in minutes to hours."""
+    """Convert a duration in minutes to hours.
+
+    Parameters
+    ----------
+    step_min : array_like
+        Duration. [min]
+    """
     return np.asarray(step_min, dtype=float) / MIN_PER_H
 
 
 def energy_kwh(p_kw: ArrayLike, dt_h: float) -> NDArray[np.float64]:
-    """Energy of each step of a constant-power profile. [kWh] = [kW] x [h]."""
+    """Energy of each step of a constant-power profile. [kWh] = [kW] x [h].
+
+    Parameters
+    ----------
+    p_kw : array_like
+        Mean power over each step. [kW]
+    dt_h : float
+        Step length. [h]
+    """
     return np.asarray(p_kw, dtype=float) * float(dt_h)
 
 
 def generation_to_load(p_gen_kw: ArrayLike) -> NDArray[np.float64]:
-    """Turn a generator-convention power (output positive) into the load convention (output negative)."""
+    """Turn a generator-convention power (output positive) into the load convention (output negative).
+
+    Parameters
+    ----------
+    p_gen_kw : array_like
+        Non-negative generation (generator convention). [kW]
+    """
     return -np.asarray(p_gen_kw, dtype=float)
 
 
 def load_to_generation(p_kw: ArrayLike) -> NDArray[np.float64]:
-    """Turn a load-convention power (import positive) into the generator convention (export positive)."""
+    """Turn a load-convention power (import positive) into the generator convention (export positive).
+
+    Parameters
+    ----------
+    p_kw : array_like
+        Power in the load convention (+ = import). [kW]
+    """
     return -np.asarray(p_kw, dtype=float)
 
 

@@ -22,8 +22,15 @@ SKIP_PARTS = ("cli",)
 ROUTE_DECORATORS = {"get", "post", "put", "patch", "delete", "api_route", "websocket", "head", "options"}
 MODEL_BASES = {"BaseModel", "StrictModel", "BaseSettings", "DeclarativeBase", "Base", "Protocol", "Enum",
                "IntEnum", "StrEnum", "NamedTuple", "TypedDict", "Exception"}
-NUMERIC = re.compile(r"\b(float|int|ArrayLike|NDArray|ndarray|Series|floating|integer|Sequence\[float\]|"
-                     r"list\[float\]|tuple\[float)")
+NUMERIC = re.compile(r"^(float|int|ArrayLike|NDArray|np\.ndarray|numpy\.ndarray|ndarray|npt\.\w+|"
+                     r"pd\.Series|Series|np\.floating|Sequence\[float\]|list\[float\]|tuple\[float)")
+
+
+def _is_numeric(annotation: str) -> bool:
+    """Whether an annotation is a number or an array of numbers (``X | None`` counts as ``X``)."""
+    parts = [p.strip() for p in annotation.replace("Optional[", "").split("|")]
+    parts = [p for p in parts if p not in ("None", "")]
+    return bool(parts) and all(NUMERIC.match(p) for p in parts) and annotation.strip() != "bool"
 UNIT = re.compile(r"\[[^\]\n]+\]")
 
 
@@ -112,7 +119,7 @@ def _check_callable(fn: ast.FunctionDef | ast.AsyncFunctionDef, where: str, doc:
     for name, annotation in params:
         if name not in documented:
             problems.append(f"{where}: parameter {name!r} not in a Parameters section")
-        elif NUMERIC.search(annotation) and "bool" != annotation and not UNIT.search(documented[name]):
+        elif _is_numeric(annotation) and not UNIT.search(documented[name]):
             problems.append(f"{where}: numeric parameter {name!r} has no [unit]")
     return problems
 
