@@ -125,7 +125,7 @@ def as_str(arr: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     arr : numpy.ndarray, shape (n_rows,)
-        Values to convert.
+        Values to convert. [-]
 
     Returns
     -------

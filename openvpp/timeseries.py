@@ -26,7 +26,7 @@ def make_index(
     start : str or pandas.Timestamp
         First time stamp (interval start). A naive value is localised to ``tz``.
     n_steps : int
-        Number of steps (> 0).
+        Number of steps (> 0). [-]
     step_min : float
         Step length. [min]
     tz : str

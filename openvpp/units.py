@@ -29,7 +29,13 @@ A_PER_KA = 1000.0
 
 
 def kw_to_mw(p_kw: ArrayLike) -> NDArray[np.float64]:
-    """Convert kW (or kWh, kvar) to MW (MWh, Mvar)."""
+    """Convert kW (or kWh, kvar) to MW (MWh, Mvar).
+
+    Parameters
+    ----------
+    p_kw : array_like
+        Power (or energy, reactive power). [kW]
+    """
     return np.asarray(p_kw, dtype=float) / KW_PER_MW
 
 

@@ -122,7 +122,15 @@ def load_simbench_lv(code: str = "1-LV-rural1--2-sw") -> Any:
 
 
 def simbench_index(tz: str = SIMBENCH_TZ, n_steps: int = SIMBENCH_N_STEPS) -> pd.DatetimeIndex:
-    """The SimBench profile axis: 2016-01-01 00:00, 15-min steps, in ``tz`` (default fixed UTC+01:00)."""
+    """The SimBench profile axis: 2016-01-01 00:00, 15-min steps, in ``tz`` (default fixed UTC+01:00).
+
+    Parameters
+    ----------
+    n_steps : int
+        Number of 15-min steps. [-]
+    tz : str
+        Time zone of the axis (default: SimBench's fixed UTC+1).
+    """
     from openvpp.timeseries import make_index
 
     return make_index(f"{SIMBENCH_YEAR}-01-01 00:00", n_steps, SIMBENCH_STEP_MIN, tz=tz)
@@ -204,6 +212,13 @@ def check_simbench_day(day: str | pd.Timestamp, name: str = "day") -> str:
 
     Cheap: call it before loading a grid so that a bad day fails fast.
 
+    Parameters
+    ----------
+    day : str or pandas.Timestamp
+        A day of the SimBench profile year 2016 (``YYYY-MM-DD``).
+    name : str
+        The argument as the user wrote it, for the message.
+
     Raises
     ------
     ValidationError
@@ -225,6 +240,15 @@ def check_simbench_day(day: str | pd.Timestamp, name: str = "day") -> str:
 
 def day_slice(index: pd.DatetimeIndex, day: str | pd.Timestamp, n_days: int = 1) -> slice:
     """Positions of ``n_days`` whole days starting at ``day`` (local date in the index's zone).
+
+    Parameters
+    ----------
+    index : pandas.DatetimeIndex
+        The profile axis (tz-aware, fixed step).
+    day : str or pandas.Timestamp
+        First local day (``YYYY-MM-DD``).
+    n_days : int
+        Number of days. [-]
 
     Raises
     ------

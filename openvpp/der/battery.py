@@ -222,6 +222,7 @@ class Battery:
 
     @property
     def n(self) -> int:
+        """Number of batteries."""
         return self.params.n
 
     @property
@@ -231,6 +232,11 @@ class Battery:
 
     def power_range(self, dt_h: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Feasible power for the next step, given state, ratings, SoC window and ramp.
+
+        Parameters
+        ----------
+        dt_h : float
+            Step length. [h]
 
         Returns
         -------
@@ -249,11 +255,23 @@ class Battery:
         return lo2, hi2
 
     def ramp_range(self, dt_h: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Largest decrease and increase of power over the next step. [kW] (down <= 0 <= up)"""
+        """Largest decrease and increase of power over the next step. [kW] (down <= 0 <= up)
+
+        Parameters
+        ----------
+        dt_h : float
+            Step length. [h]
+        """
         return ramp_window_kw(self.params.ramp_kw_per_min, dt_h)
 
     def q_range(self, p_kw: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Reactive range at active power ``p_kw`` from the inverter's P-Q circle. [kvar]"""
+        """Reactive range at active power ``p_kw`` from the inverter's P-Q circle. [kvar]
+
+        Parameters
+        ----------
+        p_kw : array_like, shape (n_devices,)
+            Active power (load convention). [kW]
+        """
         return pq_range_kvar(p_kw, self.params.s_kva)
 
     def _energy_power_limits(self, dt_h: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:

@@ -89,7 +89,7 @@ def steps_from_times(times: ArrayLike, index: pd.DatetimeIndex) -> NDArray[np.in
     Parameters
     ----------
     times : array_like of datetime, shape (n_devices,)
-        Arrival or departure times, tz-aware.
+        Arrival or departure times, tz-aware. [datetime or h]
     index : pandas.DatetimeIndex
         The simulation axis (interval start stamps).
 
@@ -256,6 +256,7 @@ class EV:
 
     @property
     def n(self) -> int:
+        """Number of chargers."""
         return self.params.n
 
     @property
@@ -296,6 +297,11 @@ class EV:
 
         Chargers change power within seconds, so the ramp over a step is bounded only by the power range:
         from the present power to the ends of the next step's range.
+
+        Parameters
+        ----------
+        dt_h : float, optional
+            Step length (unused: chargers follow set-points within the step). [h]
         """
         lo, hi = self.power_range(dt_h)
         return np.minimum(lo - self.p_kw, 0.0), np.maximum(hi - self.p_kw, 0.0)

@@ -81,7 +81,19 @@ class FlexLoadParams(ParamTable):
 def window_overlap_h(
     t_start_h: ArrayLike, dt_h: float, earliest_h: ArrayLike, latest_h: ArrayLike
 ) -> NDArray[np.float64]:
-    """Hours of the step ``[t_start_h, t_start_h + dt_h]`` that fall inside the window. [h]"""
+    """Hours of the step ``[t_start_h, t_start_h + dt_h]`` that fall inside the window. [h]
+
+    Parameters
+    ----------
+    dt_h : float
+        Step length. [h]
+    earliest_h : array_like, shape (n_devices,)
+        Start of the allowed window, hours after the axis start. [h]
+    latest_h : array_like, shape (n_devices,)
+        End of the allowed window, hours after the axis start. [h]
+    t_start_h : array_like, shape (n_steps,)
+        Start of each step, hours after the axis start. [h]
+    """
     t0 = np.asarray(t_start_h, dtype=float)
     return np.clip(np.minimum(t0 + dt_h, latest_h) - np.maximum(t0, earliest_h), 0.0, dt_h)
 
@@ -192,6 +204,7 @@ class FlexibleLoad:
 
     @property
     def n(self) -> int:
+        """Number of loads."""
         return self.params.n
 
     def _curtail_cap(self, dt: float, base: NDArray) -> NDArray:
@@ -224,14 +237,27 @@ class FlexibleLoad:
 
     def power_range(self, dt_h: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Feasible power for the next step: the baseline less the curtailment still allowed, plus the
-        shiftable power between its deadline-driven minimum and its maximum (load convention). [kW]"""
+        shiftable power between its deadline-driven minimum and its maximum (load convention). [kW]
+
+
+        Parameters
+        ----------
+        dt_h : float
+            Step length. [h]
+        """
         dt = check_dt(dt_h)
         base = self._baseline_at(self.step)
         s_lo, s_hi = self._shift_bounds(dt)
         return base - self._curtail_cap(dt, base) + s_lo, base + s_hi
 
     def ramp_range(self, dt_h: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """A C&I load has no ramp limit of its own (``-inf, inf``); :meth:`power_range` bounds the change."""
+        """A C&I load has no ramp limit of its own (``-inf, inf``); :meth:`power_range` bounds the change.
+
+        Parameters
+        ----------
+        dt_h : float
+            Step length. [h]
+        """
         check_dt(dt_h)
         return np.full(self.n, -np.inf), np.full(self.n, np.inf)
 

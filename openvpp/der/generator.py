@@ -154,6 +154,13 @@ def startup_time_min(p_target_kw: ArrayLike, ramp_startup_kw_per_min: ArrayLike)
     """Minutes from standstill to ``p_target_kw`` at the start-up ramp. [min]
 
     Seed 003 §4.2: the 4 MW hydro unit H1 reaches rated power in about 3 min (180 s) from standstill.
+
+    Parameters
+    ----------
+    ramp_startup_kw_per_min : array_like, shape (n_devices,)
+        Ramp rate from standstill. [kW/min]
+    p_target_kw : array_like, shape (n_devices,)
+        Output to reach. [kW]
     """
     return np.asarray(p_target_kw, dtype=float) / np.asarray(ramp_startup_kw_per_min, dtype=float)
 
@@ -214,6 +221,11 @@ class DispatchableGeneratorResult(_OutputResult):
 
 class DispatchableGenerator(_OutputState):
     """A set of dispatchable generators with state (output, commitment, start-up, reservoir level).
+
+    Parameters
+    ----------
+    params : DispatchableGeneratorParams
+        Validated parameters, one row per unit.
 
     Examples
     --------
@@ -285,6 +297,11 @@ class DispatchableGenerator(_OutputState):
         Returns ``(down, up)`` of ``p_kw`` in load convention: ``down <= 0`` is the largest *output increase*
         (start-up ramp from standstill, synchronised up-ramp otherwise), ``up >= 0`` the largest output
         decrease (zero at standstill). Ratings are not applied here; :meth:`power_range` applies them.
+
+        Parameters
+        ----------
+        dt_h : float
+            Step length. [h]
         """
         dtm = check_dt(dt_h) * MIN_PER_H
         up, down = self._rates()
@@ -431,10 +448,17 @@ class QuantileForecast:
 
     @property
     def n_steps(self) -> int:
+        """Number of time steps of the forecast."""
         return int(self.p50_kw.shape[1])
 
     def get(self, quantile: QuantileName) -> NDArray[np.float64]:
-        """The forecast at ``quantile`` ("p10", "p50" or "p90"), shape (n_devices, n_steps). [kW]"""
+        """The forecast at ``quantile`` ("p10", "p50" or "p90"), shape (n_devices, n_steps). [kW]
+
+        Parameters
+        ----------
+        quantile : {"p10", "p50", "p90"}
+            Which quantile.
+        """
         if quantile not in _QUANTILES:
             raise ValidationError(f"quantile must be one of {_QUANTILES} (got {quantile!r})")
         return getattr(self, f"{quantile}_kw")
@@ -510,7 +534,15 @@ class VariableGenerator(_OutputState):
         self.p_gen_kw = params.p0_kw.copy()
 
     def available_kw(self, n_steps: int = 1, quantile: QuantileName | None = None) -> NDArray[np.float64]:
-        """Available output for the next ``n_steps`` at ``quantile``, capped at the rating. [kW]"""
+        """Available output for the next ``n_steps`` at ``quantile``, capped at the rating. [kW]
+
+        Parameters
+        ----------
+        n_steps : int
+            Number of steps to return. [-]
+        quantile : {"p10", "p50", "p90"}, optional
+            Forecast quantile of the available power (None: P50).
+        """
         if self.step + n_steps > self.forecast.n_steps:
             raise ValidationError(
                 f"vargen: {n_steps} steps from step {self.step} exceed the forecast length "
@@ -524,7 +556,16 @@ class VariableGenerator(_OutputState):
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Feasible power for the next step (load convention, both <= 0): from the largest output the
         forecast and the up-ramp allow to the lowest the down-ramp allows (the available power if not
-        curtailable). [kW]"""
+        curtailable). [kW]
+
+
+        Parameters
+        ----------
+        dt_h : float
+            Step length. [h]
+        quantile : {"p10", "p50", "p90"}, optional
+            Forecast quantile of the available power (None: P50).
+        """
         dtm = check_dt(dt_h) * MIN_PER_H
         avail = self.available_kw(1, quantile)[:, 0]
         pr = self.params
@@ -538,7 +579,14 @@ class VariableGenerator(_OutputState):
     def ramp_range(self, dt_h: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Largest change of ``p_kw`` over the next step from the controlled ramp rates: ``down <= 0`` is
         the largest output increase, ``up >= 0`` the largest decrease; zero for units that cannot be
-        curtailed (their output follows the resource). [kW]"""
+        curtailed (their output follows the resource). [kW]
+
+
+        Parameters
+        ----------
+        dt_h : float
+            Step length. [h]
+        """
         dtm = check_dt(dt_h) * MIN_PER_H
         pr = self.params
         return (np.where(pr.curtailable, -pr.ramp_up_kw_per_min * dtm, 0.0),
@@ -553,7 +601,7 @@ class VariableGenerator(_OutputState):
         ----------
         setpoints_kw : array_like, shape (n_devices, n_steps), or None
             Requested power in load convention (``-800`` = 800 kW of output); None = all available. Where a
-            set-point is ``-inf`` the unit also produces all it can.
+            set-point is ``-inf`` the unit also produces all it can. [kW]
         dt_h : float
             Step length of the forecast. [h]
         quantile : {"p10", "p50", "p90"}, optional

@@ -132,11 +132,11 @@ def heat_pump_cop(
     t_out_c : array_like
         Outdoor (source in heating, sink in cooling) temperature. [degC]
     cooling : array_like of bool
-        Mode of each device.
+        Mode of each device. [-] (1 = cooling mode, 0 = heating)
     t_supply_heat_c, t_supply_cool_c : array_like
         Supply temperatures in heating and cooling. [degC]
     c0, c1, c2 : array_like
-        Regression coefficients of :func:`cop_from_lift`.
+        Regression coefficients of :func:`cop_from_lift`. [-], [1/K], [1/K^2]
 
     Returns
     -------
@@ -245,10 +245,17 @@ class HeatPump:
 
     @property
     def n(self) -> int:
+        """Number of heat pumps."""
         return self.params.n
 
     def cop(self, t_out_c: ArrayLike) -> NDArray[np.float64]:
-        """COP of each device at ``t_out_c``: scalar, (n_devices,) or (n_devices, n_steps). [-]"""
+        """COP of each device at ``t_out_c``: scalar, (n_devices,) or (n_devices, n_steps). [-]
+
+        Parameters
+        ----------
+        t_out_c : array_like
+            Outdoor temperature. [degC]
+        """
         pr = self.params
         t = np.asarray(t_out_c, dtype=float)
         cols = [pr.cooling, pr.t_supply_heat_c, pr.t_supply_cool_c, pr.cop_c0, pr.cop_c1, pr.cop_c2]
@@ -284,7 +291,13 @@ class HeatPump:
         return self._range(dt, t_out, gains, self.cop(t_out), self.p_kw)
 
     def ramp_range(self, dt_h: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Largest decrease and increase of electric power over the next step. [kW] (down <= 0 <= up)"""
+        """Largest decrease and increase of electric power over the next step. [kW] (down <= 0 <= up)
+
+        Parameters
+        ----------
+        dt_h : float
+            Step length. [h]
+        """
         return ramp_window_kw(self.params.ramp_kw_per_min, dt_h)
 
     def _range(self, dt, t_out, gains, cop, p_prev):

@@ -237,7 +237,7 @@ def pv_dc_ac_kw(
     p_dc_kwp, p_ac_max_kw : array_like, shape (n, 1) or broadcastable
         DC rating [kWp] and inverter AC rating [kW].
     gamma_pdc_per_c, loss_fraction, eta_inv_nom, temp_a, temp_b, temp_delta_c : array_like
-        As in :class:`PVParams`.
+        As in :class:`PVParams`. [-] [-] [-] [s/m] [degC]
 
     Returns
     -------
@@ -292,7 +292,7 @@ def pv_ac_power(
     location_decimals : int or None
         Locations are rounded to this many decimals of a degree to share one sun-position computation
         (1 decimal ≈ 11 km: the sun moves by at most 0.05° across such a cell, far below the accuracy of
-        any irradiance input); None uses the exact coordinates.
+        any irradiance input); None uses the exact coordinates. [-]
 
     Returns
     -------
@@ -490,7 +490,15 @@ def export_limited_generation(
 
 
 def q_capability_kvar(p_ac_kw: ArrayLike, s_max_kva: ArrayLike) -> NDArray[np.float64]:
-    """Largest ``|Q|`` at AC output ``p_ac_kw`` from the apparent-power rating (P-Q circle). [kvar]"""
+    """Largest ``|Q|`` at AC output ``p_ac_kw`` from the apparent-power rating (P-Q circle). [kvar]
+
+    Parameters
+    ----------
+    p_ac_kw : array_like, shape (n_devices,)
+        AC output. [kW]
+    s_max_kva : array_like, shape (n_devices,)
+        Inverter apparent-power rating. [kVA]
+    """
     return pq_capability_kvar(p_ac_kw, s_max_kva)
 
 
@@ -553,11 +561,24 @@ class PV:
     @classmethod
     def from_weather(cls, params: PVParams, index: pd.DatetimeIndex, weather: pd.DataFrame | None = None,
                      **kwargs: object) -> PV:
-        """Build from :func:`pv_ac_power` over ``index`` (clear sky when ``weather`` is None)."""
+        """Build from :func:`pv_ac_power` over ``index`` (clear sky when ``weather`` is None).
+
+        Parameters
+        ----------
+        params : PVParams
+            Validated parameters, one row per system.
+        index : pandas.DatetimeIndex
+            Time axis (tz-aware, fixed step).
+        weather : pandas.DataFrame, optional
+            Weather on ``index`` (pvlib names: ghi, dni, dhi, temp_air, wind_speed); None: clear sky.
+        **kwargs
+            Passed to :func:`pv_ac_power`.
+        """
         return cls(params, pv_ac_power(params, index, weather, **kwargs))  # type: ignore[arg-type]
 
     @property
     def n(self) -> int:
+        """Number of PV systems."""
         return self.params.n
 
     @property
@@ -573,6 +594,11 @@ class PV:
     def power_range(self, dt_h: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Feasible power of the next step, in the load convention.
 
+        Parameters
+        ----------
+        dt_h : float
+            Step length. [h]
+
         Returns
         -------
         (p_min_kw, p_max_kw) : tuple of numpy.ndarray, shape (n_devices,)
@@ -587,11 +613,23 @@ class PV:
         return -gen_hi, -gen_lo
 
     def ramp_range(self, dt_h: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Largest decrease and increase of the (load-convention) power over the next step. [kW]"""
+        """Largest decrease and increase of the (load-convention) power over the next step. [kW]
+
+        Parameters
+        ----------
+        dt_h : float
+            Step length. [h]
+        """
         return ramp_window_kw(self.params.ramp_kw_per_min, dt_h)
 
     def q_range(self, p_kw: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Reactive range at active power ``p_kw`` (either sign) from the P-Q circle. [kvar]"""
+        """Reactive range at active power ``p_kw`` (either sign) from the P-Q circle. [kvar]
+
+        Parameters
+        ----------
+        p_kw : array_like, shape (n_devices,)
+            Active power (load convention: <= 0 for generation). [kW]
+        """
         return pq_range_kvar(p_kw, self.params.s_kva)
 
     def simulate(

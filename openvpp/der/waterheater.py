@@ -70,7 +70,13 @@ class WaterHeaterParams(ParamTable):
         return WATER_KWH_PER_L_K * self.volume_l
 
     def stored_heat_kwh(self, t_c: ArrayLike) -> NDArray[np.float64]:
-        """Heat stored above the inlet temperature at tank temperature ``t_c``. [kWh]"""
+        """Heat stored above the inlet temperature at tank temperature ``t_c``. [kWh]
+
+        Parameters
+        ----------
+        t_c : array_like
+            Tank temperature. [degC]
+        """
         return self.c_kwh_per_c * (np.asarray(t_c, dtype=float) - self.t_inlet_c)
 
 
@@ -125,6 +131,11 @@ class WaterHeaterResult:
 class WaterHeater:
     """A set of electric water heaters with state (tank temperature, last power), simulated step by step.
 
+    Parameters
+    ----------
+    params : WaterHeaterParams
+        Validated parameters, one row per tank.
+
     Examples
     --------
     >>> wh = WaterHeater(WaterHeaterParams(device_id=["w1"]))
@@ -138,6 +149,7 @@ class WaterHeater:
 
     @property
     def n(self) -> int:
+        """Number of water heaters."""
         return self.params.n
 
     def _draw_inputs(self, draw_l_per_min, draw_kwh, n_steps, dt):
@@ -172,7 +184,13 @@ class WaterHeater:
         return self._range(dt, flow[:, 0], q_draw[:, 0], self.p_kw)
 
     def ramp_range(self, dt_h: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Largest decrease and increase of power over the next step. [kW] (down <= 0 <= up)"""
+        """Largest decrease and increase of power over the next step. [kW] (down <= 0 <= up)
+
+        Parameters
+        ----------
+        dt_h : float
+            Step length. [h]
+        """
         return ramp_window_kw(self.params.ramp_kw_per_min, dt_h)
 
     def _range(self, dt, flow, q_draw, p_prev):

@@ -208,6 +208,11 @@ def table3_details(inputs: BusinessInputs | str) -> dict[str, Any]:
     Returns a dict with the direct cost (USD/MW/day), availability days, reserved energy (MWh/MW), droop
     factor, droop-affected hours per block hour, contracted peak kW per MW, CI availability hours and the
     credited battery energy (kWh/MW).
+
+    Parameters
+    ----------
+    inputs : BusinessInputs or str
+        Inputs of the business model, or a bundled site name (``"lampa"``, ``"osorno"``).
     """
     inp = _inputs(inputs)
     cat, fleet = inp.catalogue, inp.fleet
@@ -250,6 +255,13 @@ def credited_energy_kwh_per_mw(inputs: BusinessInputs | str, factor: float | Non
     CPF+ droop energy (sum of the affected hours x 1 MW) plus, in each peak-reduction and resilience event,
     the local-service reserve (``peak share x 2.7 MWh``, resp. ``resilience_credited_share x 2.7 MWh``).
     See the module docstring for why this reading is adopted and how far it is from the seed. [kWh/MW]
+
+    Parameters
+    ----------
+    inputs : BusinessInputs or str
+        Inputs of the business model, or a bundled site name (``"lampa"``, ``"osorno"``).
+    factor : float, optional
+        CPF+ droop response factor (None: from the catalogue). [-]
     """
     inp = _inputs(inputs)
     cat, fleet = inp.catalogue, inp.fleet
@@ -270,6 +282,11 @@ def revenue_lines_per_mw(inputs: BusinessInputs | str) -> dict[str, float]:
 
     Battery lines are per MW of batteries, CI lines per MW of EVs & HPs; CI lines are 0 where the site has no
     CI (Osorno).
+
+    Parameters
+    ----------
+    inputs : BusinessInputs or str
+        Inputs of the business model, or a bundled site name (``"lampa"``, ``"osorno"``).
     """
     inp = _inputs(inputs)
     d = table3_details(inp)
@@ -315,6 +332,13 @@ def ev_hp_counts(n_batteries: int | np.ndarray, fleet: FleetAssumptions) -> dict
 
     Customers = batteries / battery_customer_share; HPs and EVs are the customer shares rounded half up to
     whole devices (200 batteries -> 400 customers -> 46 HPs + 71 EVs = 704 kW).
+
+    Parameters
+    ----------
+    n_batteries : int or numpy.ndarray
+        Batteries in the fleet. [-]
+    fleet : FleetAssumptions
+        Device ratings and customer shares.
     """
     n = np.asarray(n_batteries, dtype=float)
     if np.any(n < 0) or np.any(n != np.floor(n)):
@@ -355,14 +379,17 @@ class BusinessCase:
 
     @property
     def revenue_total_usd(self) -> float:
+        """Sum of the revenue lines. [USD/yr]"""
         return float(sum(self.revenue_usd.values()))
 
     @property
     def cost_total_usd(self) -> float:
+        """Sum of the cost lines. [USD/yr]"""
         return float(sum(self.cost_usd.values()))
 
     @property
     def profit_usd(self) -> float:
+        """Revenue minus cost. [USD/yr]"""
         return self.revenue_total_usd - self.cost_total_usd
 
     def table(self) -> pd.DataFrame:
@@ -463,7 +490,15 @@ def business_case(
 
 
 def business_case_mw(inputs: BusinessInputs | str, p_mw: float) -> BusinessCase:
-    """:func:`business_case` for ``p_mw`` MW of batteries (rounded to whole batteries)."""
+    """:func:`business_case` for ``p_mw`` MW of batteries (rounded to whole batteries).
+
+    Parameters
+    ----------
+    inputs : BusinessInputs or str
+        Inputs of the business model, or a bundled site name (``"lampa"``, ``"osorno"``).
+    p_mw : float
+        Battery power of the VPP. [MW]
+    """
     inp = _inputs(inputs)
     if not (math.isfinite(p_mw) and p_mw >= 0):
         raise ValidationError(f"p_mw must be a finite number >= 0 MW (got {p_mw})")
@@ -475,6 +510,13 @@ def profitability_threshold(inputs: BusinessInputs | str, max_batteries: int = 1
 
     Profit grows with every battery once the fixed implementation cost is covered, so the first
     non-negative point of a scan over 1..max_batteries is the threshold.
+
+    Parameters
+    ----------
+    inputs : BusinessInputs or str
+        Inputs of the business model, or a bundled site name (``"lampa"``, ``"osorno"``).
+    max_batteries : int
+        Largest fleet searched. [-]
 
     Raises
     ------

@@ -88,7 +88,13 @@ class DynamicsParams(StrictModel):
 
 
 def load_dynamics_params(**overrides: Any) -> DynamicsParams:
-    """Bundled parameters (``economics_dynamics.toml``), optionally overridden by keyword."""
+    """Bundled parameters (``economics_dynamics.toml``), optionally overridden by keyword.
+
+    Parameters
+    ----------
+    **overrides : float
+        Parameters to replace, by name. [units of the parameters]
+    """
     from openvpp.data.bundled import bundled_table
 
     d = bundled_table("economics_dynamics")
@@ -132,10 +138,17 @@ class DynamicsResult:
         return payback_years(self.frame["margin_usd"].to_numpy()[1:])
 
     def cumulative_margin_at(self, years: float) -> float:
-        """Cumulative margin at a (fractional) time, linear between year ends. [USD]"""
+        """Cumulative margin at a (fractional) time, linear between year ends. [USD]
+
+        Parameters
+        ----------
+        years : float
+            Time since the start. [yr]
+        """
         return float(np.interp(years, self.frame.index.to_numpy(float), self.frame["cumulative_margin_usd"]))
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as plain JSON-ready values."""
         return {
             "scenario": self.scenario, "initial_clients": self.initial_clients,
             "payback_years": self.payback_years,
@@ -254,7 +267,13 @@ def run_dynamics(
 
 
 def run_scenarios(params: DynamicsParams | None = None) -> dict[str, DynamicsResult]:
-    """Run every bundled adoption scenario (``conservative`` 150, ``accelerated`` 210 initial clients)."""
+    """Run every bundled adoption scenario (``conservative`` 150, ``accelerated`` 210 initial clients).
+
+    Parameters
+    ----------
+    params : DynamicsParams, optional
+        Model parameters (None: the bundled calibration).
+    """
     p = params or load_dynamics_params()
     return {name: run_dynamics(c0, p, scenario=name) for name, c0 in p.scenarios.items()}
 
@@ -270,6 +289,17 @@ def calibrate_dynamics(
     Each target fixes one parameter, solved in turn with Brent's method: the migration elasticity to the end
     population, the adoption rate to the accelerated end client count, the initial capital per client to the
     conservative payback. Returns the three values (put them in ``economics_dynamics.toml``).
+
+    Parameters
+    ----------
+    params : DynamicsParams, optional
+        Starting parameters (None: bundled).
+    population_end : float
+        Target population in year ten. [persons]
+    accelerated_clients_end : float
+        Target clients of the accelerated scenario in year ten. [-]
+    conservative_payback_years : float
+        Target payback of the conservative scenario. [yr]
     """
     from scipy.optimize import brentq
 

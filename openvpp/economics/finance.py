@@ -41,7 +41,17 @@ def _rate(rate: float) -> float:
 
 
 def discount_factors(rate: float, n_years: int, convention: Convention = "end_of_year") -> np.ndarray:
-    """Discount factor of years 1..n_years under a convention (see module docstring). [-]"""
+    """Discount factor of years 1..n_years under a convention (see module docstring). [-]
+
+    Parameters
+    ----------
+    n_years : int
+        Number of years. [-]
+    convention : {"annuity_due", "end_of_year"}
+        When a year's cash flow is discounted: at its start (first year undiscounted) or at its end.
+    rate : float
+        Real discount rate per year. [1/yr]
+    """
     r = _rate(rate)
     if int(n_years) != n_years or n_years < 0:
         raise ValidationError(f"n_years must be a non-negative integer (got {n_years})")
@@ -54,7 +64,17 @@ def discount_factors(rate: float, n_years: int, convention: Convention = "end_of
 
 
 def annuity_factor(rate: float, n_years: int, convention: Convention = "end_of_year") -> float:
-    """Present value of 1 per year for n_years (7 %, 10 yr: 7.0236 end of year, 7.5152 annuity due). [-]"""
+    """Present value of 1 per year for n_years (7 %, 10 yr: 7.0236 end of year, 7.5152 annuity due). [-]
+
+    Parameters
+    ----------
+    rate : float
+        Real discount rate per year. [1/yr]
+    n_years : int
+        Number of years. [-]
+    convention : {"annuity_due", "end_of_year"}
+        When a year's cash flow is discounted: at its start (first year undiscounted) or at its end.
+    """
     return float(discount_factors(rate, n_years, convention).sum())
 
 
@@ -88,7 +108,21 @@ def bcr(
     benefits: ArrayLike, costs: ArrayLike, rate: float, upfront_cost: float = 0.0,
     convention: Convention = "end_of_year",
 ) -> float:
-    """Benefit-cost ratio: PV(benefits) / (upfront_cost + PV(costs)). [-]"""
+    """Benefit-cost ratio: PV(benefits) / (upfront_cost + PV(costs)). [-]
+
+    Parameters
+    ----------
+    benefits : array_like, shape (n_years,)
+        Benefits per year. [USD]
+    costs : array_like, shape (n_years,)
+        Running costs per year. [USD]
+    rate : float
+        Real discount rate per year. [1/yr]
+    upfront_cost : float
+        Cost at time zero. [USD]
+    convention : {"annuity_due", "end_of_year"}
+        When a year's cash flow is discounted: at its start (first year undiscounted) or at its end.
+    """
     b = np.asarray(benefits, dtype=float)
     c = np.broadcast_to(np.asarray(costs, dtype=float), b.shape)
     if upfront_cost < 0 or np.any(c < 0) or np.any(b < 0):
@@ -104,6 +138,13 @@ def payback_years(cash_flows: ArrayLike, upfront: float = 0.0) -> float:
 
     Cash flows are yearly (year k spans (k-1, k]) and accumulate linearly within a year. Returns ``nan`` if
     the cumulative flow is negative at the end. [yr]
+
+    Parameters
+    ----------
+    cash_flows : array_like, shape (n_years,)
+        Net cash flow per year. [USD]
+    upfront : float
+        Cost at time zero. [USD]
     """
     cf = np.asarray(cash_flows, dtype=float)
     if cf.ndim != 1 or np.any(~np.isfinite(cf)):
@@ -119,6 +160,15 @@ def payback_years(cash_flows: ArrayLike, upfront: float = 0.0) -> float:
 
 def irr(cash_flows: ArrayLike, upfront: float, convention: Convention = "end_of_year") -> float:
     """Internal rate of return: the rate where :func:`npv` is 0 (Brent's method on (-0.99, 10)). [-]
+
+    Parameters
+    ----------
+    cash_flows : array_like, shape (n_years,)
+        Net cash flow per year. [USD]
+    upfront : float
+        Cost at time zero. [USD]
+    convention : {"annuity_due", "end_of_year"}
+        When a year's cash flow is discounted: at its start (first year undiscounted) or at its end.
 
     Raises
     ------
@@ -148,25 +198,30 @@ class CsiroCase:
 
     @property
     def benefits_pv_usd(self) -> float:
+        """Present value of the benefits. [USD]"""
         return self.n_sites * self.benefit_usd_per_site_year * annuity_factor(
             self.discount_rate, self.years, self.convention
         )
 
     @property
     def npv_usd(self) -> float:
+        """Net present value. [USD]"""
         flows = np.full(self.years, self.n_sites * self.benefit_usd_per_site_year)
         return npv(flows, self.discount_rate, -self.cost_upfront_usd, self.convention)
 
     @property
     def bcr(self) -> float:
+        """Benefit-cost ratio. [-]"""
         return self.benefits_pv_usd / self.cost_upfront_usd
 
     @property
     def payback_years(self) -> float:
+        """Simple payback. [yr]"""
         return payback_years(np.full(self.years, self.n_sites * self.benefit_usd_per_site_year),
                              -self.cost_upfront_usd)
 
     def to_dict(self) -> dict[str, Any]:
+        """The case as plain JSON-ready values."""
         out = dataclasses.asdict(self)
         out.update(benefits_pv_usd=self.benefits_pv_usd, npv_usd=self.npv_usd, bcr=self.bcr,
                    payback_years=self.payback_years)

@@ -53,6 +53,7 @@ class DensityClass(StrictModel):
 
 
 class DemandResource(StrictModel):
+    """A demand-side resource of the national potential (seed 000 §8, Table 7): its peak demand and shares."""
     penetration: float = Field(ge=0.0, le=1.0)
     source: str = ""
 
@@ -84,7 +85,15 @@ def load_potential_inputs() -> PotentialInputs:
 
 
 def batteries_per_network(dwellings_per_network: ArrayLike, hosting_share: ArrayLike) -> np.ndarray:
-    """Whole prosumers with a battery per LV network: ``round_half_up(dwellings x share)``. [-]"""
+    """Whole prosumers with a battery per LV network: ``round_half_up(dwellings x share)``. [-]
+
+    Parameters
+    ----------
+    dwellings_per_network : array_like
+        Dwellings on an LV network. [-]
+    hosting_share : array_like
+        Share of customers the network hosts as VPP batteries. [-]
+    """
     d = np.asarray(dwellings_per_network, dtype=float)
     s = np.asarray(hosting_share, dtype=float)
     if np.any(d < 0) or np.any(~np.isfinite(d)):
@@ -102,7 +111,19 @@ def battery_potential_gw(
     hosting_share: ArrayLike,
     battery_p_kw: float = 5.0,
 ) -> np.ndarray:
-    """Battery potential: networks x batteries per network x battery power (seed 000 §8.3). [GW]"""
+    """Battery potential: networks x batteries per network x battery power (seed 000 §8.3). [GW]
+
+    Parameters
+    ----------
+    lv_networks : array_like
+        Number of LV networks. [-]
+    dwellings_per_network : array_like
+        Dwellings per network. [-]
+    hosting_share : array_like
+        Hosting share. [-]
+    battery_p_kw : float
+        Power of one battery. [kW]
+    """
     n = np.asarray(lv_networks, dtype=float)
     if np.any(n < 0):
         raise ValidationError(f"lv_networks must be >= 0 (got {lv_networks!r})")
@@ -113,7 +134,17 @@ def battery_potential_gw(
 
 
 def demand_resource_gw(peak_demand_gw: float, sector_share: float, penetration: ArrayLike) -> np.ndarray:
-    """Interruptible-load potential: peak demand x sector share x penetration (seed 000 Table 7). [GW]"""
+    """Interruptible-load potential: peak demand x sector share x penetration (seed 000 Table 7). [GW]
+
+    Parameters
+    ----------
+    peak_demand_gw : float
+        Peak demand of the sectors. [GW]
+    sector_share : float
+        Share of the resource in that demand. [-]
+    penetration : array_like
+        Share of it that joins a VPP. [-]
+    """
     p = np.asarray(penetration, dtype=float)
     if peak_demand_gw < 0 or not 0 <= sector_share <= 1 or np.any((p < 0) | (p > 1)):
         raise ValidationError(
@@ -133,9 +164,11 @@ class PotentialResult:
 
     @property
     def total_gw(self) -> float:
+        """Sum over resources. [GW]"""
         return float(sum(self.gw.values()))
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as plain JSON-ready values."""
         return {**dataclasses.asdict(self), "total_gw": self.total_gw}
 
 
@@ -182,6 +215,13 @@ def hosting_share_sensitivity(
 
     The same share is applied to every density class. Returns columns hosting_share, battery_<class> (GW)
     and total_gw (batteries plus the demand-side resources).
+
+    Parameters
+    ----------
+    shares : array_like
+        Hosting shares to evaluate. [-]
+    inputs : PotentialInputs, optional
+        Inputs (None: the bundled Tables 6-7).
     """
     inp = inputs or load_potential_inputs()
     s = np.asarray(shares, dtype=float)

@@ -135,7 +135,13 @@ def _ev_sessions(m: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
 
 
 def rating_column(cls_name: str) -> str:
-    """Name of the rated-power column of DER class ``cls_name`` (e.g. ``"p_max_kw"``)."""
+    """Name of the rated-power column of DER class ``cls_name`` (e.g. ``"p_max_kw"``).
+
+    Parameters
+    ----------
+    cls_name : str
+        DER class name.
+    """
     if cls_name == "battery":
         return "p_discharge_max_kw"
     cls = der_class(cls_name)
@@ -176,12 +182,12 @@ def synthetic(n_sites: int, mix: Mapping[str, float] | None = None, seed: int | 
     Parameters
     ----------
     n_sites : int
-        Number of sites (> 0).
+        Number of sites (> 0). [-]
     mix : mapping of str to float, optional
         Share in [0, 1] of sites per DER class. Default :data:`DEFAULT_MIX` (seed 000: 50 % PV + battery,
         17.8 % EV, 11.5 % heat pump).
     seed : int or numpy.random.Generator
-        Randomness; the same seed gives the same fleet.
+        Randomness; the same seed gives the same fleet. [-]
     name : str
         Label of the fleet.
     location : (float, float)

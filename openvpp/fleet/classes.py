@@ -27,6 +27,11 @@ DER_CLASSES: dict[str, tuple[str, str]] = {
 def der_class(name: str) -> type[ParamTable]:
     """The parameter-table class of DER class ``name`` (imported on first use).
 
+    Parameters
+    ----------
+    name : str
+        DER class name (a key of :data:`DER_CLASSES`).
+
     Raises
     ------
     ValidationError

@@ -84,6 +84,7 @@ class Profiles:
 
     @property
     def n_steps(self) -> int:
+        """Number of time steps."""
         return len(self.index)
 
     @property
@@ -92,6 +93,7 @@ class Profiles:
         return step_hours(self.index)
 
     def names(self) -> list[str]:
+        """Names of the series."""
         return list(self.data)
 
     def __contains__(self, name: object) -> bool:
@@ -103,7 +105,13 @@ class Profiles:
         return self.data[name]
 
     def isel(self, steps: slice) -> Profiles:
-        """The same series restricted to a slice of time steps."""
+        """The same series restricted to a slice of time steps.
+
+        Parameters
+        ----------
+        steps : slice
+            Steps to keep.
+        """
         if not isinstance(steps, slice):
             raise ValidationError("steps must be a slice of time positions")
         data = {k: v[:, steps] for k, v in self.data.items()}
@@ -191,11 +199,22 @@ class Fleet:
         return list(self.ders)
 
     def has(self, name: str) -> bool:
-        """Whether the fleet holds a table for DER class ``name`` (possibly empty)."""
+        """Whether the fleet holds a table for DER class ``name`` (possibly empty).
+
+        Parameters
+        ----------
+        name : str
+            DER class name (``"battery"``, ``"pv"`` ...; see :data:`openvpp.fleet.DER_CLASSES`).
+        """
         return name in self.ders
 
     def der(self, name: str) -> ParamTable:
         """Parameter table of DER class ``name``.
+
+        Parameters
+        ----------
+        name : str
+            DER class name (``"battery"``, ``"pv"`` ...; see :data:`openvpp.fleet.DER_CLASSES`).
 
         Raises
         ------
@@ -211,7 +230,13 @@ class Fleet:
     @overload
     def count(self, name: str) -> int: ...
     def count(self, name: str | None = None) -> int | dict[str, int]:
-        """Number of devices of class ``name``, or a dict of counts per class when ``name`` is None."""
+        """Number of devices of class ``name``, or a dict of counts per class when ``name`` is None.
+
+        Parameters
+        ----------
+        name : str, optional
+            DER class name; None: every class.
+        """
         if name is None:
             return {k: v.n for k, v in self.ders.items()}
         return self.der(name).n if name in self.ders else 0
@@ -226,12 +251,24 @@ class Fleet:
 
     # ------------------------------------------------------------------ mappings
     def site_positions(self, name: str) -> NDArray[np.int64]:
-        """Row position in :attr:`sites` of each device of class ``name``, shape (n_devices,)."""
+        """Row position in :attr:`sites` of each device of class ``name``, shape (n_devices,).
+
+        Parameters
+        ----------
+        name : str
+            DER class name (``"battery"``, ``"pv"`` ...; see :data:`openvpp.fleet.DER_CLASSES`).
+        """
         self.der(name)
         return self._site_pos[name]
 
     def site_mask(self, name: str) -> NDArray[np.bool_]:
-        """True for the sites holding at least one device of class ``name``, shape (n_sites,)."""
+        """True for the sites holding at least one device of class ``name``, shape (n_sites,).
+
+        Parameters
+        ----------
+        name : str
+            DER class name (``"battery"``, ``"pv"`` ...; see :data:`openvpp.fleet.DER_CLASSES`).
+        """
         mask = np.zeros(self.n_sites, dtype=bool)
         if name in self.ders:
             mask[self.site_positions(name)] = True
@@ -269,7 +306,13 @@ class Fleet:
         return cache[by]
 
     def labels(self, by: str = "node") -> NDArray[Any]:
-        """Sorted group labels of a grouping (see :meth:`codes`)."""
+        """Sorted group labels of a grouping (see :meth:`codes`).
+
+        Parameters
+        ----------
+        by : str
+            Grouping: one of :data:`openvpp.fleet.GROUPINGS` (``"node"``, ``"ccp"`` ...).
+        """
         return self.codes(by)[1]
 
     # ------------------------------------------------------------------ aggregation
@@ -293,7 +336,17 @@ class Fleet:
 
     def aggregate_frame(self, p_kw: ArrayLike, by: str = "node", index: pd.DatetimeIndex | None = None
                         ) -> pd.DataFrame | pd.Series:
-        """:meth:`aggregate` as a labelled Series (1-D input) or DataFrame (groups x time)."""
+        """:meth:`aggregate` as a labelled Series (1-D input) or DataFrame (groups x time).
+
+        Parameters
+        ----------
+        p_kw : array_like, shape (n_sites,) or (n_sites, n_steps)
+            Site values (load convention for powers). [kW]
+        by : str
+            Grouping: one of :data:`openvpp.fleet.GROUPINGS` (``"node"``, ``"ccp"`` ...).
+        index : pandas.DatetimeIndex, optional
+            Time axis of the columns (default: the profiles' axis).
+        """
         out = self.aggregate(p_kw, by)
         labels = pd.Index(self.labels(by), name=by)
         if out.ndim == 1:
@@ -322,23 +375,52 @@ class Fleet:
 
     # ------------------------------------------------------------------ derived fleets
     def with_der(self, name: str, table: ParamTable) -> Fleet:
-        """A validated copy with the table of class ``name`` added or replaced."""
+        """A validated copy with the table of class ``name`` added or replaced.
+
+        Parameters
+        ----------
+        name : str
+            DER class name (``"battery"``, ``"pv"`` ...; see :data:`openvpp.fleet.DER_CLASSES`).
+        table : ParamTable
+            The class's validated parameter table.
+        """
         ders = dict(self.ders)
         ders[name] = table
         return Fleet(self.sites, ders, self.profiles, self.name, dict(self.meta))
 
     def with_profiles(self, profiles: Profiles | None) -> Fleet:
-        """A validated copy with other profiles (or none)."""
+        """A validated copy with other profiles (or none).
+
+        Parameters
+        ----------
+        profiles : Profiles or None
+            The new profiles (None: drop them).
+        """
         return Fleet(self.sites, dict(self.ders), profiles, self.name, dict(self.meta))
 
     def profile(self, name: str) -> NDArray[np.float64]:
-        """One profile array, shape (n_rows, n_steps)."""
+        """One profile array, shape (n_rows, n_steps).
+
+        Parameters
+        ----------
+        name : str
+            Profile name (see :data:`PROFILE_NAMES`).
+        """
         if self.profiles is None:
             raise ValidationError(f"the fleet has no profiles (asked for {name!r}); build it with profiles")
         return self.profiles[name]
 
     def site_profile(self, name: str, default: float | None = None) -> NDArray[np.float64]:
-        """A site-owned profile, or a constant ``default`` array when absent (if ``default`` is given)."""
+        """A site-owned profile, or a constant ``default`` array when absent (if ``default`` is given).
+
+        Parameters
+        ----------
+        name : str
+            Profile name with owner ``"site"``.
+        default : float, optional
+            Value for every site and step when the fleet has no such profile (None: error). [unit of the
+            profile]
+        """
         if self.profiles is not None and name in self.profiles:
             owner = _owners(self.profiles)[name]
             if owner != "site":

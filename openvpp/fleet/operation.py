@@ -70,6 +70,13 @@ def site_net_load_kw(fleet: Fleet, steps: slice | None = None) -> NDArray[np.flo
 
     ``base_load_kw + heatpump_kw + ev_kw - pv_ac_kw`` (absent profiles count as zero; ``base_load_kw`` is
     required), + = import.
+
+    Parameters
+    ----------
+    steps : slice, optional
+        Steps of the profiles to use (None: all).
+    fleet : Fleet
+        Fleet with profiles.
     """
     if fleet.profiles is None:
         raise ValidationError("the fleet has no profiles; build it with profiles (e.g. from_simbench)")
@@ -134,7 +141,7 @@ def simulate_self_consumption(fleet: Fleet, steps: slice | None = None, warmup_s
         Reported time steps (positions on the profile axis). Default: all.
     warmup_steps : int
         Steps simulated before ``steps.start`` (when available) so that the batteries start the reported
-        window with a state of charge reached by the same rule; not reported.
+        window with a state of charge reached by the same rule; not reported. [-]
 
     Returns
     -------
@@ -224,6 +231,11 @@ def energy_metrics(site_p_kw: ArrayLike, pv_ac_kw: ArrayLike, dt_h: float) -> di
 
 def self_consumption_summary(result: SelfConsumptionResult) -> pd.DataFrame:
     """Energy metrics without and with batteries, plus mean battery equivalent full cycles.
+
+    Parameters
+    ----------
+    result : SelfConsumptionResult
+        The simulated day(s).
 
     Returns
     -------

@@ -184,6 +184,13 @@ class Sites(ColumnTable):
     def positions(self, site_ids: Any, field: str = "site_id") -> np.ndarray:
         """Row positions of ``site_ids`` in this table.
 
+        Parameters
+        ----------
+        site_ids : array_like of str
+            Ids to look up.
+        field : str
+            The field as the user wrote it, for the message.
+
         Raises
         ------
         ValidationError

@@ -31,7 +31,13 @@ _ROWS = (
 
 
 def summary_table(result: Any) -> Table:
-    """The demo's metrics as a rich table (without / with batteries)."""
+    """The demo's metrics as a rich table (without / with batteries).
+
+    Parameters
+    ----------
+    result : DemoResult
+        The demo's result.
+    """
     c = result.counts
     title = (f"SimBench {result.grid_code} on {result.day}: {c.get('sites', 0)} sites, "
              f"{c.get('prosumers', 0)} prosumers, {c.get('battery', 0)} batteries, {c.get('pv', 0)} PV")
@@ -47,7 +53,13 @@ def summary_table(result: Any) -> Table:
 
 
 def network_table(result: Any) -> Table:
-    """Exact unbalanced power flow of the demo day, without and with batteries."""
+    """Exact unbalanced power flow of the demo day, without and with batteries.
+
+    Parameters
+    ----------
+    result : DemoResult
+        The demo's result.
+    """
     table = Table(title=f"Network check of the day (exact unbalanced power flow, {result.grid_code})")
     table.add_column("quantity")
     table.add_column("limit")
@@ -66,7 +78,15 @@ def network_table(result: Any) -> Table:
 
 
 def plot_net_load(result: Any, path: Path) -> Path:
-    """Write the aggregate net load with and without batteries (+ = import) as a PNG."""
+    """Write the aggregate net load with and without batteries (+ = import) as a PNG.
+
+    Parameters
+    ----------
+    result : DemoResult
+        The demo's result.
+    path : pathlib.Path
+        PNG file to write.
+    """
     idx = result.index
     fig, ax = plt.subplots(figsize=(9, 4.2), dpi=110)
     ax.step(idx, result.aggregate_without_kw, where="post", label="without batteries", color="0.45")
@@ -85,6 +105,15 @@ def plot_net_load(result: Any, path: Path) -> Path:
 
 def render_demo(result: Any, out_dir: Path | str = "openvpp-out", console: Console | None = None) -> Path:
     """Print the summary table and write :data:`DEMO_FIGURE` into ``out_dir``.
+
+    Parameters
+    ----------
+    result : DemoResult
+        The demo's result.
+    out_dir : pathlib.Path or str
+        Folder for the figures.
+    console : rich.console.Console, optional
+        Where to print the tables (None: print nothing).
 
     Returns
     -------

@@ -227,7 +227,13 @@ _MARKETS = {"chile": "services_chile", "aemo": "services_aemo"}
 
 
 def catalogue_from_dict(data: dict[str, Any]) -> ServiceCatalogue:
-    """Build a validated catalogue from a dict shaped like the bundled TOML files."""
+    """Build a validated catalogue from a dict shaped like the bundled TOML files.
+
+    Parameters
+    ----------
+    data : dict
+        The parsed TOML document.
+    """
     try:
         raw = dict(data)
         services = {}

@@ -57,14 +57,32 @@ def direct_cost_per_mw_day(admin_usd_per_battery_year: float, battery_p_kw: floa
 
 
 def availability_days(availability_fraction: float, days_per_year: int = 365) -> int:
-    """Days a year a reserve is offered: ``round(fraction x 365)`` (0.98 -> 358, seed 000 §6.1.2)."""
+    """Days a year a reserve is offered: ``round(fraction x 365)`` (0.98 -> 358, seed 000 §6.1.2).
+
+    Parameters
+    ----------
+    days_per_year : int
+        Days in the year. [d]
+    availability_fraction : float
+        Share of the days the VPP is available. [-]
+    """
     if not 0.0 <= availability_fraction <= 1.0:
         raise ValidationError(f"availability_fraction must lie in [0, 1] (got {availability_fraction})")
     return int(np.floor(availability_fraction * days_per_year + 0.5))
 
 
 def activation_per_event(price_usd_per_mw_event: float, events_per_year: float, p_mw: float = 1.0) -> float:
-    """Activation paid per event: ``price x events x p_mw`` (CPF-, seed 000 Table 3). [USD/yr]"""
+    """Activation paid per event: ``price x events x p_mw`` (CPF-, seed 000 Table 3). [USD/yr]
+
+    Parameters
+    ----------
+    price_usd_per_mw_event : float
+        Price per MW and event. [USD/MW]
+    events_per_year : float
+        Events per year. [1/yr]
+    p_mw : float
+        Power the rule is applied to. [MW]
+    """
     _nonneg("price_usd_per_mw_event", price_usd_per_mw_event)
     _nonneg("events_per_year", events_per_year)
     _nonneg("p_mw", p_mw)
@@ -151,6 +169,15 @@ def droop_activation_energy(hours_per_year: ArrayLike, factor: float, p_mw: floa
 
     With 7.7/3.3/10.2/2.9 h and the factor 0.6857 this gives the 5.3/2.3/7.0/2.0 "hours affected by the
     frequency change" of seed 000 Table 3.
+
+    Parameters
+    ----------
+    hours_per_year : array_like
+        Hours per year at each frequency level. [h/yr]
+    factor : float
+        Droop response factor. [-]
+    p_mw : float
+        Power the rule is applied to. [MW]
     """
     hours = _nonneg("hours_per_year", hours_per_year)
     if not 0.0 <= factor <= 1.0:
@@ -160,7 +187,17 @@ def droop_activation_energy(hours_per_year: ArrayLike, factor: float, p_mw: floa
 
 
 def capacity_hours(price_usd_per_mwh: float, hours_per_year: float, p_mw: float = 1.0) -> float:
-    """Capacity paid per hour available: ``price x hours x p_mw`` (CI availability, 5.5 x 328). [USD/yr]"""
+    """Capacity paid per hour available: ``price x hours x p_mw`` (CI availability, 5.5 x 328). [USD/yr]
+
+    Parameters
+    ----------
+    price_usd_per_mwh : float
+        Availability price. [USD/MWh]
+    hours_per_year : float
+        Hours of availability per year. [h/yr]
+    p_mw : float
+        Power the rule is applied to. [MW]
+    """
     _nonneg("price_usd_per_mwh", price_usd_per_mwh)
     _nonneg("hours_per_year", hours_per_year)
     _nonneg("p_mw", p_mw)
@@ -170,14 +207,36 @@ def capacity_hours(price_usd_per_mwh: float, hours_per_year: float, p_mw: float 
 def capacity_event_hours(
     price_usd_per_mwh: float, events_per_year: float, event_duration_h: float, p_mw: float = 1.0
 ) -> float:
-    """Energy paid per event: ``price x events x duration x p_mw`` (CI activation, 550 x 15 x 2). [USD/yr]"""
+    """Energy paid per event: ``price x events x duration x p_mw`` (CI activation, 550 x 15 x 2). [USD/yr]
+
+    Parameters
+    ----------
+    price_usd_per_mwh : float
+        Activation price. [USD/MWh]
+    events_per_year : float
+        Events per year. [1/yr]
+    event_duration_h : float
+        Length of an event. [h]
+    p_mw : float
+        Power the rule is applied to. [MW]
+    """
     _nonneg("events_per_year", events_per_year)
     _nonneg("event_duration_h", event_duration_h)
     return capacity_hours(price_usd_per_mwh, events_per_year * event_duration_h, p_mw)
 
 
 def per_kw_month(price_usd_per_kw_month: float, p_contracted_kw: float, months: float) -> float:
-    """Capacity billed monthly: ``price x contracted kW x months`` (peak reduction, Table 3). [USD/yr]"""
+    """Capacity billed monthly: ``price x contracted kW x months`` (peak reduction, Table 3). [USD/yr]
+
+    Parameters
+    ----------
+    price_usd_per_kw_month : float
+        Capacity price. [USD/kW-month]
+    p_contracted_kw : float
+        Contracted capacity. [kW]
+    months : float
+        Months paid per year. [month/yr]
+    """
     _nonneg("price_usd_per_kw_month", price_usd_per_kw_month)
     _nonneg("p_contracted_kw", p_contracted_kw)
     _nonneg("months", months)
@@ -185,7 +244,17 @@ def per_kw_month(price_usd_per_kw_month: float, p_contracted_kw: float, months: 
 
 
 def energy_not_supplied(price_usd_per_mwh: float, events_per_year: float, e_per_event_mwh: float) -> float:
-    """Compensation avoided for energy not supplied: ``price x events x energy`` (resilience). [USD/yr]"""
+    """Compensation avoided for energy not supplied: ``price x events x energy`` (resilience). [USD/yr]
+
+    Parameters
+    ----------
+    price_usd_per_mwh : float
+        Compensation price of energy not supplied. [USD/MWh]
+    events_per_year : float
+        Events per year. [1/yr]
+    e_per_event_mwh : float
+        Energy supplied by the VPP per event. [MWh]
+    """
     _nonneg("price_usd_per_mwh", price_usd_per_mwh)
     _nonneg("events_per_year", events_per_year)
     _nonneg("e_per_event_mwh", e_per_event_mwh)

@@ -94,6 +94,7 @@ class DemoResult:
 
     @property
     def index(self) -> pd.DatetimeIndex:
+        """Time axis of the simulated day."""
         return self.operation.index
 
     @property
@@ -136,13 +137,13 @@ def run_demo(grid_code: str = "1-LV-semiurb4--2-sw", day: str = "2016-06-15", se
     day : str
         Date in 2016 (the SimBench profile year), e.g. ``"2016-06-15"``.
     seed : int
-        Seed of the documented random choice of added prosumers.
+        Seed of the documented random choice of added prosumers. [-]
     progress : bool
         Show a rich progress bar while loading and simulating.
     prosumer_share : float
-        Target share of sites with PV and a battery (seed 000 §7.2: ~0.5).
+        Target share of sites with PV and a battery (seed 000 §7.2: ~0.5). [-]
     warmup_days : int
-        Days simulated before ``day`` so that batteries start with a realistic state of charge.
+        Days simulated before ``day`` so that batteries start with a realistic state of charge. [d]
 
     Returns
     -------
