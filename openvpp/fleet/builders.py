@@ -196,6 +196,10 @@ def synthetic(n_sites: int, mix: Mapping[str, float] | None = None, seed: int | 
     Returns
     -------
     Fleet
+        A fleet **without profiles**: it has devices and their ratings but no time series. Studies that
+        simulate time (self-consumption, flexibility over a horizon) need profiles: attach them with
+        ``fleet.with_profiles(Profiles(index, {"base_load_kw": ..., "pv_pu": ...}))`` (see
+        :data:`openvpp.fleet.PROFILE_NAMES`), or build a fleet with real profiles by :func:`from_simbench`.
     """
     if isinstance(n_sites, bool) or int(n_sites) != n_sites or n_sites <= 0:
         raise ValidationError(f"n_sites must be a positive whole number (got {n_sites!r})")

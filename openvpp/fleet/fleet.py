@@ -407,7 +407,10 @@ class Fleet:
             Profile name (see :data:`PROFILE_NAMES`).
         """
         if self.profiles is None:
-            raise ValidationError(f"the fleet has no profiles (asked for {name!r}); build it with profiles")
+            raise ValidationError(
+                f"the fleet has no profiles (asked for {name!r}); attach them with "
+                "fleet.with_profiles(Profiles(index, {...})) or build the fleet with from_simbench"
+            )
         return self.profiles[name]
 
     def site_profile(self, name: str, default: float | None = None) -> NDArray[np.float64]:

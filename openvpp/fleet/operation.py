@@ -79,7 +79,10 @@ def site_net_load_kw(fleet: Fleet, steps: slice | None = None) -> NDArray[np.flo
         Fleet with profiles.
     """
     if fleet.profiles is None:
-        raise ValidationError("the fleet has no profiles; build it with profiles (e.g. from_simbench)")
+        raise ValidationError(
+            "the fleet has no profiles; attach them with fleet.with_profiles(Profiles(index, {...})) "
+            "or build the fleet with from_simbench"
+        )
     steps = slice(None) if steps is None else steps
     net = fleet.site_profile("base_load_kw")[:, steps].copy()
     for name, sign in (("heatpump_kw", 1.0), ("ev_kw", 1.0), ("pv_ac_kw", -1.0)):
@@ -148,7 +151,10 @@ def simulate_self_consumption(fleet: Fleet, steps: slice | None = None, warmup_s
     SelfConsumptionResult
     """
     if fleet.profiles is None:
-        raise ValidationError("the fleet has no profiles; build it with profiles (e.g. from_simbench)")
+        raise ValidationError(
+            "the fleet has no profiles; attach them with fleet.with_profiles(Profiles(index, {...})) "
+            "or build the fleet with from_simbench"
+        )
     n_total = fleet.profiles.n_steps
     steps = slice(0, n_total) if steps is None else steps
     start, stop, stride = steps.indices(n_total)

@@ -129,3 +129,16 @@ def test_summary_reports_cycles_and_improvement():
     assert s.at["import_kwh", "with_battery"] == pytest.approx(5.0)
     assert s.at["import_kwh", "without_battery"] == pytest.approx(2 + 4 + 1 + 9)
     assert s.at["self_consumption_ratio", "with_battery"] > s.at["self_consumption_ratio", "without_battery"]
+
+
+def test_a_fleet_without_profiles_says_how_to_add_them():
+    from openvpp.errors import ValidationError
+    from openvpp.fleet import synthetic
+    from openvpp.fleet.operation import simulate_self_consumption
+
+    fleet = synthetic(20, seed=0)
+    assert fleet.profiles is None
+    with pytest.raises(ValidationError, match=r"with_profiles\(Profiles\(index"):
+        simulate_self_consumption(fleet)
+    with pytest.raises(ValidationError, match=r"with_profiles\(Profiles\(index"):
+        fleet.profile("base_load_kw")
