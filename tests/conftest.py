@@ -19,9 +19,11 @@ def _write_five_bus_feeder(path):
     mv = pp.create_bus(net, 20.0)
     buses = [pp.create_bus(net, 0.4, name=f"lv{k}") for k in range(5)]
     pp.create_ext_grid(net, mv, vm_pu=1.0)
-    pp.create_transformer(net, mv, buses[0], std_type="0.25 MVA 20/0.4 kV")
+    pp.create_transformer(net, mv, buses[0], std_type="0.4 MVA 20/0.4 kV")  # Dyn5
     for k in range(4):
         pp.create_line(net, buses[k], buses[k + 1], 0.15, std_type="NAYY 4x150 SE")
+    # the cable's own zero-sequence data (NAYY 4x150: r0 = 4 r1, x0 = x1): the file says what it is
+    net.line["r0_ohm_per_km"], net.line["x0_ohm_per_km"], net.line["c0_nf_per_km"] = 0.728, 0.092, 0.0
     for k in range(1, 5):
         pp.create_load(net, buses[k], p_mw=0.002, name=f"house{k}")
     pp.to_json(net, str(path))

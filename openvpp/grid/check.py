@@ -54,6 +54,7 @@ class NetworkCheck:
         return self.steps_violating == 0
 
     def to_dict(self) -> dict[str, float | int | bool | dict[str, float]]:
+        """The scalars as a plain dict (voltages [pu], utilisation [-], counts [-]) for reports and JSON."""
         return {
             "v_min_pu": self.v_min_pu,
             "v_max_pu": self.v_max_pu,
@@ -67,6 +68,17 @@ class NetworkCheck:
 
 def network_for_sites(network: Network, site_ids: ArrayLike) -> Network:
     """The network with its site table restricted to (and ordered as) ``site_ids``.
+
+    Parameters
+    ----------
+    network : Network
+        The network.
+    site_ids : sequence of str
+        Sites to keep, in the order wanted (identifiers). [-]
+
+    Returns
+    -------
+    Network
 
     Raises
     ------

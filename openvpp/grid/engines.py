@@ -4,12 +4,14 @@ Each engine builds its own model from a :class:`~openvpp.grid.network.Network` a
 own code:
 
 * :func:`run_pandapower` — pandapower ``runpp_3ph`` (sequence-domain Newton-Raphson), one call per step;
-* :func:`run_opendss` — OpenDSS through ``opendssdirect`` (nodal current injection), one solve per step;
+* :func:`run_opendss` — OpenDSS through ``opendssdirect`` (nodal current injection), one solve per step,
+  each engine in its own OpenDSS context (no process-wide state shared between engines);
 * :func:`run_pgm` — power-grid-model asymmetric Newton-Raphson, all steps in one batch call.
 
 The engines return node voltages; line and transformer currents are then computed from those voltages
 with the network's line impedances (linear and exact for series lines), so every engine returns the same
-:class:`~openvpp.grid.powerflow.PowerFlowResult`.
+:class:`~openvpp.grid.results.PowerFlowResult`. Every engine takes the same ``tol_pu`` and ``max_iter``
+(:func:`openvpp.grid.powerflow.run_powerflow` dispatches to them by name).
 
 Modelling differences (the source of the residuals between engines, see docs/grid.md):
 
@@ -31,12 +33,42 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from openvpp.errors import InfeasibleError, ValidationError
-from openvpp.grid.loaders import phase_to_sequence
+from openvpp.grid.loaders import keep_working_directory, phase_to_sequence
 from openvpp.grid.network import Network
-from openvpp.grid.powerflow import PowerFlowResult, bus_phase_power_va, matvec3
+from openvpp.grid.results import PowerFlowResult, bus_phase_power_va, check_bus_steps, matvec3
+from openvpp.units import A_PER_KA, KW_PER_MW, V_PER_KV, W_PER_KW, kw_to_mw, kw_to_w
 
 #: nominal voltage given to the (fictitious) MV side of the transformer in the engine models [kV]
 MV_KV = 20.0
+
+
+#: default convergence tolerance and iteration limit of the engines [pu], [-]
+DEFAULT_TOL_PU = 1e-10
+DEFAULT_MAX_ITER = 100
+#: largest number of steps the step-by-step engines (pandapower, OpenDSS) accept in one call [-]
+MAX_STEPS_STEPWISE = 10_000
+
+
+def _check_options(tol_pu: float, max_iter: int) -> tuple[float, int]:
+    """Validate the common engine options (``tol_pu`` > 0 and finite, ``max_iter`` a whole number >= 1)."""
+    ok = isinstance(tol_pu, (int, float)) and not isinstance(tol_pu, bool) and np.isfinite(tol_pu)
+    if not (ok and tol_pu > 0):
+        raise ValidationError(f"tol_pu must be a positive number of per unit (got {tol_pu!r}); e.g. 1e-8")
+    if isinstance(max_iter, bool) or int(max_iter) != max_iter or int(max_iter) < 1:
+        raise ValidationError(f"max_iter must be a whole number >= 1 (got {max_iter!r}); e.g. 100")
+    return float(tol_pu), int(max_iter)
+
+
+def _check_steps(network: Network, p_kw: ArrayLike, engine: str, stepwise: bool) -> None:
+    """Bound the number of steps before an engine allocates per-step results."""
+    shape = np.shape(p_kw)
+    n_steps = 1 if len(shape) < 2 else int(shape[-1])
+    check_bus_steps(network.n_bus, n_steps, f"{engine} power flow")
+    if stepwise and n_steps > MAX_STEPS_STEPWISE:
+        raise ValidationError(
+            f"{engine} power flow solves one step at a time: {n_steps:,} steps exceed the bound of "
+            f"{MAX_STEPS_STEPWISE:,}; use engine='fast' or 'pgm' for long horizons"
+        )
 
 
 def _sequence_lines(network: Network) -> tuple[NDArray[np.complex128], NDArray[np.complex128]]:
@@ -70,7 +102,7 @@ def _result_from_voltages(
     out = network.line_from == src
     inc = network.line_to == src
     i_tr = i_tr + i_line[out].sum(axis=0) - i_line[inc].sum(axis=0)
-    s_tr = v[src] * np.conj(i_tr) / 1000.0
+    s_tr = v[src] * np.conj(i_tr) / W_PER_KW
     return PowerFlowResult(
         network=network,
         v_complex_pu=v_pu,
@@ -88,6 +120,16 @@ def to_pandapower(network: Network) -> Any:
 
     The MV side is an external grid of very high short-circuit power at ``MV_KV``; lines are given per km
     with a length of 1 km; loads are wye, constant power.
+
+    Parameters
+    ----------
+    network : Network
+        The network to convert (symmetric line matrices only, see the module docstring).
+
+    Returns
+    -------
+    pandapowerNet
+        The equivalent pandapower network.
     """
     import pandapower as pp
 
@@ -96,7 +138,7 @@ def to_pandapower(network: Network) -> Any:
     line_names = network.line_names
     z0, z1 = _sequence_lines(network)
     net = pp.create_empty_network(name=network.name, sn_mva=1.0)
-    kv_lv = network.v_base_v * np.sqrt(3.0) / 1000.0
+    kv_lv = network.v_base_v * np.sqrt(3.0) / V_PER_KV
     hv = pp.create_bus(net, vn_kv=MV_KV, name="mv")
     buses = pp.create_buses(net, network.n_bus, vn_kv=kv_lv, name=network.bus_names.tolist())
     pp.create_ext_grid(
@@ -106,14 +148,14 @@ def to_pandapower(network: Network) -> Any:
     zt = complex(network.trafo_z_pu)
     zt0 = complex(network.trafo_z0_pu if network.trafo_z0_pu is not None else zt)
     pp.create_transformer_from_parameters(
-        net, hv, buses[network.source_bus], sn_mva=network.trafo_sn_kva / 1000.0, vn_hv_kv=MV_KV,
+        net, hv, buses[network.source_bus], sn_mva=float(kw_to_mw(network.trafo_sn_kva)), vn_hv_kv=MV_KV,
         vn_lv_kv=kv_lv, vkr_percent=zt.real * 100, vk_percent=abs(zt) * 100, pfe_kw=0.0, i0_percent=0.0,
         vector_group="Dyn", vk0_percent=abs(zt0) * 100, vkr0_percent=zt0.real * 100, mag0_percent=1e9,
         mag0_rx=0.0, si0_hv_partial=0.9, shift_degree=0.0,
     )
     pp.create_lines_from_parameters(
         net, buses[network.line_from], buses[network.line_to], length_km=1.0, r_ohm_per_km=z1.real,
-        x_ohm_per_km=z1.imag, c_nf_per_km=0.0, max_i_ka=network.i_max_a / 1000.0, r0_ohm_per_km=z0.real,
+        x_ohm_per_km=z1.imag, c_nf_per_km=0.0, max_i_ka=network.i_max_a / A_PER_KA, r0_ohm_per_km=z0.real,
         x0_ohm_per_km=z0.imag, c0_nf_per_km=0.0, name=line_names.tolist(),
     )
     loaded = np.unique(network.sites["bus"].to_numpy())
@@ -123,26 +165,41 @@ def to_pandapower(network: Network) -> Any:
     return net
 
 
-def run_pandapower(network: Network, p_kw: ArrayLike, q_kvar: ArrayLike | None = None,
-                   pp_net: Any | None = None, tolerance_mva: float = 1e-10) -> PowerFlowResult:
+def run_pandapower(
+    network: Network,
+    p_kw: ArrayLike,
+    q_kvar: ArrayLike | None = None,
+    pp_net: Any | None = None,
+    tol_pu: float = DEFAULT_TOL_PU,
+    max_iter: int = DEFAULT_MAX_ITER,
+) -> PowerFlowResult:
     """Unbalanced power flow with pandapower ``runpp_3ph``, one call per time step (see module docstring).
 
     Parameters
     ----------
     network : Network
+        The network to solve.
     p_kw, q_kvar : array_like, shape (n_site,), (n_site, T) or (n_site, 3, T)
-        Power drawn by each site (load convention). [kW, kvar]
+        Power drawn by each site (load convention). [kW], [kvar]
     pp_net : pandapowerNet, optional
         A net built by :func:`to_pandapower` (reuse it across calls to save the build time).
-    tolerance_mva : float
-        Newton-Raphson mismatch tolerance. [MVA]
+    tol_pu : float
+        Newton-Raphson power mismatch tolerance on the net's 1 MVA base (``tolerance_mva``). [pu]
+    max_iter : int
+        Newton-Raphson iteration limit per step. [-]
+
+    Returns
+    -------
+    PowerFlowResult
     """
     import pandapower as pp
 
+    tol_pu, max_iter = _check_options(tol_pu, max_iter)
+    _check_steps(network, p_kw, "pandapower", stepwise=True)
     s = bus_phase_power_va(network, p_kw, q_kvar)
     net = pp_net if pp_net is not None else to_pandapower(network)
     loaded = net["_openvpp_loaded_buses"]
-    sb = s.reshape(network.n_bus, 3, -1)[loaded] / 1e6  # MVA
+    sb = s.reshape(network.n_bus, 3, -1)[loaded] / (W_PER_KW * KW_PER_MW)  # MVA
     t_steps = s.shape[1]
     v = np.empty((network.n_bus, 3, t_steps), dtype=complex)
     lv_idx = net.bus.index[1:].to_numpy()
@@ -151,7 +208,7 @@ def run_pandapower(network: Network, p_kw: ArrayLike, q_kvar: ArrayLike | None =
         al["p_a_mw"], al["p_b_mw"], al["p_c_mw"] = sb[:, 0, t].real, sb[:, 1, t].real, sb[:, 2, t].real
         al["q_a_mvar"], al["q_b_mvar"], al["q_c_mvar"] = sb[:, 0, t].imag, sb[:, 1, t].imag, sb[:, 2, t].imag
         try:
-            pp.runpp_3ph(net, tolerance_mva=tolerance_mva, max_iteration=100)
+            pp.runpp_3ph(net, tolerance_mva=tol_pu, max_iteration=max_iter)
         except Exception as exc:  # pandapower raises its own LoadflowNotConverged
             raise InfeasibleError(f"pandapower runpp_3ph did not converge at step {t}: {exc}") from exc
         r = net.res_bus_3ph.loc[lv_idx]
@@ -162,9 +219,26 @@ def run_pandapower(network: Network, p_kw: ArrayLike, q_kvar: ArrayLike | None =
 
 
 # ---------------------------------------------------------------------------------------------- opendss
-def to_opendss(network: Network) -> list[str]:
-    """OpenDSS commands building ``network`` (buses ``b<index>``, loads ``s<site index>``)."""
-    kv_lv = network.v_base_v * np.sqrt(3.0) / 1000.0
+def to_opendss(
+    network: Network, tol_pu: float = DEFAULT_TOL_PU, max_iter: int = DEFAULT_MAX_ITER
+) -> list[str]:
+    """OpenDSS commands building ``network`` (buses ``b<index>``, loads ``s<site index>``).
+
+    Parameters
+    ----------
+    network : Network
+        The network to write.
+    tol_pu : float
+        OpenDSS solution tolerance (largest voltage change between iterations). [pu]
+    max_iter : int
+        OpenDSS iteration limit per solve. [-]
+
+    Returns
+    -------
+    list of str
+        The commands, starting with ``clear``.
+    """
+    kv_lv = network.v_base_v * np.sqrt(3.0) / V_PER_KV
     zt = complex(network.trafo_z_pu)
     cmds = [
         "clear",
@@ -184,7 +258,7 @@ def to_opendss(network: Network) -> list[str]:
             f"length=1 units=none rmatrix=({rm}) xmatrix=({xm}) cmatrix=(0 | 0 0 | 0 0 0) "
             f"normamps={network.i_max_a[k]:.12g}"
         )
-    vln = network.v_base_v / 1000.0
+    vln = network.v_base_v / V_PER_KV
     for i, (bus, ph) in enumerate(zip(network.sites["bus"], network.sites["phase"], strict=True)):
         if ph == "abc":
             cmds.append(f"new load.s{i} bus1=b{bus}.1.2.3 phases=3 kv={kv_lv:.12g} kw=0 kvar=0 model=1 "
@@ -196,21 +270,38 @@ def to_opendss(network: Network) -> list[str]:
     cmds += [
         f"set voltagebases=[{MV_KV}, {kv_lv:.12g}]",
         "calcvoltagebases",
-        "set mode=snapshot maxiterations=100 tolerance=1e-9",
+        f"set mode=snapshot maxiterations={int(max_iter)} tolerance={float(tol_pu):.6g}",
     ]
     return cmds
 
 
 class OpenDSSEngine:
-    """A compiled OpenDSS model of a network, solved step by step (see :func:`run_opendss`)."""
+    """A compiled OpenDSS model of a network in its own OpenDSS context, solved step by step.
 
-    def __init__(self, network: Network):
-        import opendssdirect as dss
+    Every engine compiles into a separate OpenDSS engine context (``opendssdirect.NewContext()``), never
+    into the process-wide default instance: building a second engine, or reading a ``.dss`` file with
+    :func:`openvpp.grid.loaders.from_opendss`, leaves the first engine's circuit and results unchanged.
 
+    Parameters
+    ----------
+    network : Network
+        The network to compile.
+    tol_pu : float
+        OpenDSS solution tolerance. [pu]
+    max_iter : int
+        OpenDSS iteration limit per step. [-]
+    """
+
+    def __init__(self, network: Network, tol_pu: float = DEFAULT_TOL_PU, max_iter: int = DEFAULT_MAX_ITER):
+        import opendssdirect
+
+        tol_pu, max_iter = _check_options(tol_pu, max_iter)
         self.network = network
+        with keep_working_directory():
+            dss = opendssdirect.NewContext()
+            for c in to_opendss(network, tol_pu=max(tol_pu, 1e-12), max_iter=max_iter):
+                dss.Text.Command(c)
         self._dss = dss
-        for c in to_opendss(network):
-            dss.Text.Command(c)
         names = [n.lower() for n in dss.Circuit.AllNodeNames()]
         pos = {n: i for i, n in enumerate(names)}
         idx = np.empty((network.n_bus, 3), dtype=np.int64)
@@ -221,12 +312,35 @@ class OpenDSSEngine:
         self._loads = [f"s{i}" for i in range(network.n_site)]
 
     def run(self, p_kw: ArrayLike, q_kvar: ArrayLike | None = None) -> PowerFlowResult:
-        """Solve every step (loads updated through the Loads interface, one snapshot solve per step)."""
+        """Solve every step (loads updated through the Loads interface, one snapshot solve per step).
+
+        Parameters
+        ----------
+        p_kw, q_kvar : array_like, shape (n_site,) or (n_site, T)
+            Power drawn by each site (load convention). [kW], [kvar]
+
+        Returns
+        -------
+        PowerFlowResult
+        """
+        _check_steps(self.network, p_kw, "OpenDSS", stepwise=True)
         s = bus_phase_power_va(self.network, p_kw, q_kvar)
         return _result_from_voltages(self.network, self.voltages_pu(p_kw, q_kvar), s, "opendss")
 
     def voltages_pu(self, p_kw: ArrayLike, q_kvar: ArrayLike | None = None) -> NDArray[np.complex128]:
-        """Bus voltage phasors only, shape (n_bus, 3, T), from one OpenDSS snapshot solve per step. [pu]"""
+        """Bus voltage phasors only, shape (n_bus, 3, T), from one OpenDSS snapshot solve per step. [pu]
+
+        Parameters
+        ----------
+        p_kw, q_kvar : array_like, shape (n_site,) or (n_site, T)
+            Power drawn by each site (load convention). [kW], [kvar]
+
+        Returns
+        -------
+        numpy.ndarray of complex, shape (n_bus, 3, T)
+            Phase-to-neutral voltage phasors. [pu]
+        """
+        _check_steps(self.network, p_kw, "OpenDSS", stepwise=True)
         dss = self._dss
         net = self.network
         p = np.asarray(p_kw, dtype=float)
@@ -252,16 +366,49 @@ class OpenDSSEngine:
         return v / net.v_base_v
 
 
-def run_opendss(network: Network, p_kw: ArrayLike, q_kvar: ArrayLike | None = None) -> PowerFlowResult:
-    """Unbalanced power flow with OpenDSS, one snapshot solve per step (see module docstring)."""
-    return OpenDSSEngine(network).run(p_kw, q_kvar)
+def run_opendss(
+    network: Network,
+    p_kw: ArrayLike,
+    q_kvar: ArrayLike | None = None,
+    tol_pu: float = DEFAULT_TOL_PU,
+    max_iter: int = DEFAULT_MAX_ITER,
+) -> PowerFlowResult:
+    """Unbalanced power flow with OpenDSS, one snapshot solve per step (see module docstring).
+
+    Parameters
+    ----------
+    network : Network
+        The network to solve (compiled into a fresh OpenDSS context, :class:`OpenDSSEngine`).
+    p_kw, q_kvar : array_like, shape (n_site,) or (n_site, T)
+        Power drawn by each site (load convention). [kW], [kvar]
+    tol_pu : float
+        OpenDSS solution tolerance. [pu]
+    max_iter : int
+        OpenDSS iteration limit per step. [-]
+
+    Returns
+    -------
+    PowerFlowResult
+    """
+    _check_steps(network, p_kw, "OpenDSS", stepwise=True)
+    return OpenDSSEngine(network, tol_pu=tol_pu, max_iter=max_iter).run(p_kw, q_kvar)
 
 
 # ---------------------------------------------------------------------------------------------- pgm
 class PGMEngine:
-    """A power-grid-model model of a network, solved for all steps in one asymmetric batch call."""
+    """A power-grid-model model of a network, solved for all steps in one asymmetric batch call.
 
-    def __init__(self, network: Network):
+    Parameters
+    ----------
+    network : Network
+        The network to model (symmetric line matrices only, see the module docstring).
+    tol_pu : float
+        Newton-Raphson tolerance (power-grid-model's ``error_tolerance``, a voltage change). [pu]
+    max_iter : int
+        Newton-Raphson iteration limit. [-]
+    """
+
+    def __init__(self, network: Network, tol_pu: float = DEFAULT_TOL_PU, max_iter: int = DEFAULT_MAX_ITER):
         from power_grid_model import (
             ComponentType,
             DatasetType,
@@ -271,13 +418,14 @@ class PGMEngine:
             initialize_array,
         )
 
+        self.tol_pu, self.max_iter = _check_options(tol_pu, max_iter)
         self.network = network
         z0, z1 = _sequence_lines(network)
         nb, nl = network.n_bus, network.n_line
         kv_lv = network.v_base_v * np.sqrt(3.0)
         node = initialize_array(DatasetType.input, ComponentType.node, nb + 1)
         node["id"] = np.arange(nb + 1)
-        node["u_rated"] = np.r_[np.full(nb, kv_lv), MV_KV * 1000.0]
+        node["u_rated"] = np.r_[np.full(nb, kv_lv), MV_KV * V_PER_KV]
         mv = nb
         line = initialize_array(DatasetType.input, ComponentType.line, nl)
         base = nb + 1
@@ -289,11 +437,11 @@ class PGMEngine:
         line["i_n"] = network.i_max_a
         tr = initialize_array(DatasetType.input, ComponentType.transformer, 1)
         zt = complex(network.trafo_z_pu)
-        sn = network.trafo_sn_kva * 1000.0
+        sn = float(kw_to_w(network.trafo_sn_kva))
         tr["id"] = base + nl
         tr["from_node"], tr["to_node"] = mv, network.source_bus
         tr["from_status"], tr["to_status"] = 1, 1
-        tr["u1"], tr["u2"], tr["sn"] = MV_KV * 1000.0, kv_lv, sn
+        tr["u1"], tr["u2"], tr["sn"] = MV_KV * V_PER_KV, kv_lv, sn
         tr["uk"], tr["pk"], tr["i0"], tr["p0"] = abs(zt), zt.real * sn, 0.0, 0.0
         tr["winding_from"], tr["winding_to"], tr["clock"] = WindingType.delta, WindingType.wye_n, 1
         for field in ("tap_side", "tap_pos", "tap_min", "tap_max", "tap_nom", "tap_size"):
@@ -322,8 +470,19 @@ class PGMEngine:
         self._init = initialize_array
 
     def run(self, p_kw: ArrayLike, q_kvar: ArrayLike | None = None, threading: int = -1) -> PowerFlowResult:
-        """Solve every step in one batch (``threading``: power-grid-model's thread setting, -1 = serial,
-        0 = all hardware threads)."""
+        """Solve every step in one batch.
+
+        Parameters
+        ----------
+        p_kw, q_kvar : array_like, shape (n_site,), (n_site, T) or (n_site, 3, T)
+            Power drawn by each site (load convention). [kW], [kvar]
+        threading : int
+            power-grid-model's thread setting: -1 serial, 0 all hardware threads, n threads. [-]
+
+        Returns
+        -------
+        PowerFlowResult
+        """
         s = bus_phase_power_va(self.network, p_kw, q_kvar)
         v = self.voltages_pu(p_kw, q_kvar, threading=threading)
         return _result_from_voltages(self.network, v, s, "pgm")
@@ -331,10 +490,24 @@ class PGMEngine:
     def voltages_pu(
         self, p_kw: ArrayLike, q_kvar: ArrayLike | None = None, threading: int = -1
     ) -> NDArray[np.complex128]:
-        """Bus voltage phasors only, shape (n_bus, 3, T), from one batch call. [pu]"""
+        """Bus voltage phasors only, shape (n_bus, 3, T), from one batch call. [pu]
+
+        Parameters
+        ----------
+        p_kw, q_kvar : array_like, shape (n_site,), (n_site, T) or (n_site, 3, T)
+            Power drawn by each site (load convention). [kW], [kvar]
+        threading : int
+            power-grid-model's thread setting (see :meth:`run`). [-]
+
+        Returns
+        -------
+        numpy.ndarray of complex, shape (n_bus, 3, T)
+            Phase-to-neutral voltage phasors. [pu]
+        """
         from power_grid_model import CalculationMethod, DatasetType
 
         net = self.network
+        _check_steps(net, p_kw, "power-grid-model", stepwise=False)
         bus_phase_power_va(net, p_kw, q_kvar)  # validates shapes and values
         p = np.asarray(p_kw, dtype=float)
         q = np.zeros_like(p) if q_kvar is None else np.asarray(q_kvar, dtype=float)
@@ -348,14 +521,14 @@ class PGMEngine:
         t_steps = p3.shape[2]
         upd = self._init(DatasetType.update, self._ct.asym_load, (t_steps, net.n_site))
         upd["id"] = self._load_ids[None, :]
-        upd["p_specified"] = np.transpose(p3, (2, 0, 1)) * 1000.0
-        upd["q_specified"] = np.transpose(q3, (2, 0, 1)) * 1000.0
+        upd["p_specified"] = kw_to_w(np.transpose(p3, (2, 0, 1)))
+        upd["q_specified"] = kw_to_w(np.transpose(q3, (2, 0, 1)))
         out = self._model.calculate_power_flow(
             symmetric=False,
             update_data={self._ct.asym_load: upd},
             calculation_method=CalculationMethod.newton_raphson,
-            error_tolerance=1e-10,
-            max_iterations=50,
+            error_tolerance=self.tol_pu,
+            max_iterations=self.max_iter,
             threading=threading,
             output_component_types={self._ct.node: ["u", "u_angle"]},
         )
@@ -364,6 +537,28 @@ class PGMEngine:
         return np.transpose(u, (1, 2, 0)) / net.v_base_v
 
 
-def run_pgm(network: Network, p_kw: ArrayLike, q_kvar: ArrayLike | None = None) -> PowerFlowResult:
-    """Unbalanced power flow with power-grid-model, all steps in one batch (see module docstring)."""
-    return PGMEngine(network).run(p_kw, q_kvar)
+def run_pgm(
+    network: Network,
+    p_kw: ArrayLike,
+    q_kvar: ArrayLike | None = None,
+    tol_pu: float = DEFAULT_TOL_PU,
+    max_iter: int = DEFAULT_MAX_ITER,
+) -> PowerFlowResult:
+    """Unbalanced power flow with power-grid-model, all steps in one batch (see module docstring).
+
+    Parameters
+    ----------
+    network : Network
+        The network to solve.
+    p_kw, q_kvar : array_like, shape (n_site,), (n_site, T) or (n_site, 3, T)
+        Power drawn by each site (load convention). [kW], [kvar]
+    tol_pu : float
+        Newton-Raphson tolerance. [pu]
+    max_iter : int
+        Newton-Raphson iteration limit. [-]
+
+    Returns
+    -------
+    PowerFlowResult
+    """
+    return PGMEngine(network, tol_pu=tol_pu, max_iter=max_iter).run(p_kw, q_kvar)

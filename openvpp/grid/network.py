@@ -29,6 +29,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from openvpp.errors import ValidationError
+from openvpp.units import W_PER_KW
 
 #: phase letters and their column index in every (..., 3) array
 PHASES: tuple[str, str, str] = ("a", "b", "c")
@@ -39,7 +40,18 @@ SITE_PHASES: tuple[str, ...] = ("a", "b", "c", "abc")
 
 
 def check_voltage_limits(v_min_pu: float, v_max_pu: float) -> tuple[float, float]:
-    """Validate a phase-voltage band ``0 < v_min_pu < 1 < v_max_pu < 2`` and return it as floats. [pu]"""
+    """Validate a phase-voltage band ``0 < v_min_pu < 1 < v_max_pu < 2`` and return it as floats.
+
+    Parameters
+    ----------
+    v_min_pu, v_max_pu : float
+        Lower and upper voltage limits (seed 000 §7.2: 0.9 and 1.1). [pu]
+
+    Returns
+    -------
+    (v_min_pu, v_max_pu) : tuple of float
+        The limits. [pu]
+    """
     if not (np.isfinite(v_min_pu) and np.isfinite(v_max_pu) and 0.0 < v_min_pu < 1.0 < v_max_pu < 2.0):
         raise ValidationError(
             f"voltage limits must satisfy 0 < v_min_pu < 1 < v_max_pu < 2 (got v_min_pu={v_min_pu!r}, "
@@ -224,8 +236,8 @@ class Network:
 
     @property
     def z_base_ohm(self) -> float:
-        """Impedance base of the LV side, ``v_base_v**2 / (trafo_sn_kva * 1000 / 3)``. [ohm]"""
-        return self.v_base_v**2 / (self.trafo_sn_kva * 1000.0 / 3.0)
+        """Impedance base of the LV side, ``v_base_v**2 / (S / 3)``, ``S`` = ``trafo_sn_kva`` in VA. [ohm]"""
+        return self.v_base_v**2 / (self.trafo_sn_kva * W_PER_KW / 3.0)
 
     @property
     def trafo_z_ohm(self) -> complex:
@@ -235,7 +247,7 @@ class Network:
     @property
     def trafo_i_rated_a(self) -> float:
         """Rated LV current of the transformer per phase. [A]"""
-        return self.trafo_sn_kva * 1000.0 / (3.0 * self.v_base_v)
+        return self.trafo_sn_kva * W_PER_KW / (3.0 * self.v_base_v)
 
     # ------------------------------------------------------------------------------------------ topology
     def incidence(self) -> sp.csr_matrix:
@@ -321,7 +333,17 @@ class Network:
         return sp.csr_matrix((w[site, k], (rows, site)), shape=(3 * self.n_bus, self.n_site))
 
     def bus_index(self, names: list[str] | NDArray) -> NDArray[np.int64]:
-        """Indices of buses by name (raises ValidationError naming the first unknown one)."""
+        """Indices of buses by name (raises ValidationError naming the first unknown one).
+
+        Parameters
+        ----------
+        names : sequence of str
+            Bus names.
+
+        Returns
+        -------
+        numpy.ndarray of int
+        """
         lookup = {n: i for i, n in enumerate(self.bus_names.tolist())}
         out = []
         for n in np.asarray(names).astype(str).tolist():
@@ -331,7 +353,17 @@ class Network:
         return np.asarray(out, dtype=np.int64)
 
     def replace(self, **changes: Any) -> Network:
-        """A copy with some fields replaced (``dataclasses.replace``), validated again."""
+        """A copy with some fields replaced (``dataclasses.replace``), validated again.
+
+        Parameters
+        ----------
+        **changes
+            Fields and their new values (units as in the class docstring).
+
+        Returns
+        -------
+        Network
+        """
         return dataclasses.replace(self, **changes)
 
     def summary(self) -> dict[str, object]:

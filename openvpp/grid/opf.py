@@ -15,6 +15,11 @@ This is the convex formulation of §7.1 of the Chile roadmap (seed 000), solved 
 * objectives: self-consumption, eq. (23), and maximum aggregate export in a service period, eq. (24), with
   or without the grid constraints (11)-(22).
 
+The solver (Clarabel through cvxpy) takes :class:`SolverSettings`; its outcome is reported as it is:
+``optimal``, ``optimal_inaccurate`` or stopped at a limit with an iterate (returned, flagged in
+``OPFResult.solver_status`` / ``message``, never "converged"), a proven infeasibility
+(:class:`~openvpp.errors.InfeasibleError`) or no usable solution (:class:`SolverStoppedError`).
+
 The estimate is refined by re-linearising around the *exact* unbalanced power flow of the OPF's own
 dispatch until the estimate moves less than ``tol_v_pu``; after every solve the exact power flow is run with
 the OPF's injections and the largest voltage-magnitude error and every limit the exact solution violates are
@@ -34,6 +39,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import warnings
 from collections.abc import Callable
 from typing import Literal
 
@@ -42,12 +48,16 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
+from pydantic import Field
 
-from openvpp.der.battery import BatteryParams
-from openvpp.errors import InfeasibleError, ValidationError
+from openvpp.config import StrictModel
+from openvpp.der.battery import BatteryParams, battery_energy
+from openvpp.errors import InfeasibleError, OpenVPPError, ValidationError
 from openvpp.grid.network import Network, check_voltage_limits
-from openvpp.grid.powerflow import BatchPowerFlow, PowerFlowResult, source_voltages_v, trafo_z_abc_ohm
+from openvpp.grid.powerflow import BatchPowerFlow, source_voltages_v, trafo_z_abc_ohm
+from openvpp.grid.results import PowerFlowResult, check_bus_steps
 from openvpp.timeseries import as_2d
+from openvpp.units import W_PER_KW
 
 #: per-phase power base of the OPF's per unit [kVA]; 10 kVA keeps LV currents and impedances O(1e-3..10)
 S_BASE_KVA = 10.0
@@ -57,8 +67,56 @@ MU_BATTERY = 0.1
 
 Objective = Literal["export", "self_consumption"]
 
+#: largest ``n_bus x n_steps`` of one OPF (about 10x the 48-step IEEE benchmark, minutes of solver time
+#: and about 2 GB of solver memory at the bound); split longer horizons into days
+MAX_OPF_BUS_STEPS = 50_000
+
 #: an exact power flow of the network: (p_site_kw (n_site, T), q_site_kvar (n_site, T)) -> PowerFlowResult
 ExactPowerFlow = Callable[[NDArray, NDArray], PowerFlowResult]
+
+
+# ---------------------------------------------------------------------------------------------- solver
+class SolverSettings(StrictModel):
+    """Settings of the conic solver (Clarabel through cvxpy) for every solve of :func:`solve_opf`.
+
+    Attributes
+    ----------
+    max_iter : int
+        Interior-point iterations per solve (Clarabel's ``max_iter``; ``openvpp opf --max-iter``). [-]
+    time_limit_s : float or None
+        Wall-time limit per solve (``--time-limit``); None = none. [s]
+    tol_gap_abs, tol_gap_rel : float
+        Absolute and relative duality-gap tolerances (``--solver-tol`` sets both and ``tol_feas``). [-]
+    tol_feas : float
+        Primal and dual feasibility tolerance. [-]
+    verbose : bool
+        Print the solver's own log.
+    """
+
+    max_iter: int = Field(default=200, ge=1, le=100_000)
+    time_limit_s: float | None = Field(default=None, gt=0.0, le=86_400.0)
+    tol_gap_abs: float = Field(default=1e-8, gt=0.0, lt=1.0)
+    tol_gap_rel: float = Field(default=1e-8, gt=0.0, lt=1.0)
+    tol_feas: float = Field(default=1e-8, gt=0.0, lt=1.0)
+    verbose: bool = False
+
+    def solve_kwargs(self) -> dict[str, object]:
+        """Keyword arguments for ``cvxpy.Problem.solve`` (Clarabel settings)."""
+        out: dict[str, object] = {
+            "solver": cp.CLARABEL, "max_iter": self.max_iter, "tol_gap_abs": self.tol_gap_abs,
+            "tol_gap_rel": self.tol_gap_rel, "tol_feas": self.tol_feas, "verbose": self.verbose,
+        }
+        if self.time_limit_s is not None:
+            out["time_limit"] = self.time_limit_s
+        return out
+
+
+class SolverStoppedError(OpenVPPError):
+    """The solver stopped without a usable solution (iteration or time limit, numerical trouble).
+
+    Not an infeasibility: nothing is known about whether a dispatch meets the limits. The message states
+    the solver's status, its iterations and the setting to change.
+    """
 
 
 # ---------------------------------------------------------------------------------------------- results
@@ -92,7 +150,8 @@ class OPFResult:
     v_error_history_pu : list of float
         After each solve, ``max | |V_opf| - |V_exact| |`` of that solve (empty without grid constraints). [pu]
     converged : bool
-        Whether the last move was below ``tol_v_pu``.
+        Whether every solve ended ``optimal`` (not ``optimal_inaccurate`` nor stopped at a limit) and,
+        with grid constraints, the last move of the linearisation point was below ``tol_v_pu``.
     v_error_pu : float
         ``max | |V_opf| - |V_exact| |`` over buses, phases and steps of the last solve (NaN without grid
         constraints). [pu]
@@ -106,6 +165,16 @@ class OPFResult:
         to the solver's form), inside the solver (Clarabel), and in the exact power flow. [s]
     n_variables : int
         Scalar variables of the last OPF problem.
+    solver_status : str
+        Worst status the solver reported over the solves: ``"optimal"``, ``"optimal_inaccurate"`` (the
+        solver's tolerances were not all met) or ``"user_limit"`` (stopped at ``SolverSettings.max_iter``
+        or ``time_limit_s``; the dispatch is the last iterate, not an optimum).
+    solver_iterations : list of int
+        Interior-point iterations of each solve (including the no-GC start). [-]
+    message : str
+        What happened, in words (empty when every solve was optimal and the linearisation converged).
+    battery_site_index : numpy.ndarray of int, shape (n_battery,)
+        Site (row of ``p_site_kw``) of each battery row of ``p_battery_kw``.
     """
 
     objective: str
@@ -131,6 +200,10 @@ class OPFResult:
     solve_s: float
     pf_s: float
     n_variables: int = 0
+    solver_status: str = "optimal"
+    solver_iterations: list[int] = dataclasses.field(default_factory=list)
+    message: str = ""
+    battery_site_index: NDArray[np.int64] = dataclasses.field(default_factory=lambda: np.zeros(0, np.int64))
 
     @property
     def p_vpp_kw(self) -> NDArray[np.float64]:
@@ -148,13 +221,16 @@ class OPFResult:
         return float(self.violations["excess_pct"].max()) if len(self.violations) else 0.0
 
     def summary(self) -> dict[str, object]:
-        """Scalars for reports and ``--json``."""
+        """Scalars for reports and ``--json`` (standard JSON values: ``None`` where undefined, never NaN)."""
         return {
             "objective": self.objective,
             "grid_constraints": self.grid_constraints,
             "iterations": self.iterations,
             "converged": self.converged,
-            "dv_history_pu": [float(x) for x in self.dv_history_pu],
+            "solver_status": self.solver_status,
+            "solver_iterations": [int(k) for k in self.solver_iterations],
+            "message": self.message,
+            "dv_history_pu": [None if np.isnan(x) else float(x) for x in self.dv_history_pu],
             "v_error_history_pu": [float(x) for x in self.v_error_history_pu],
             "v_error_pu": None if np.isnan(self.v_error_pu) else float(self.v_error_pu),
             "v_exact_min_pu": float(self.v_exact_pu.min()),
@@ -173,7 +249,18 @@ class OPFResult:
 
 # ---------------------------------------------------------------------------------------------- helpers
 def omega_no_service(n_steps: int) -> NDArray[np.float64]:
-    """Weight of imports/exports outside the service, ``2 - 0.01 (t - 1)``, t = 1..T (seed 000 §7.2)."""
+    """Weight of imports/exports outside the service, ``2 - 0.01 (t - 1)``, t = 1..T (seed 000 §7.2).
+
+    Parameters
+    ----------
+    n_steps : int
+        Number of steps T. [-]
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_steps,)
+        The weights omega_sc(t). [-]
+    """
     return 2.0 - 0.01 * np.arange(n_steps, dtype=np.float64)
 
 
@@ -202,8 +289,8 @@ def _structure(network: Network) -> _Structure:
             f"network {network.name!r} has lines not oriented from the source outwards; the loaders orient "
             "them so (line_from is the end towards the source)"
         )
-    i_base_a = S_BASE_KVA * 1000.0 / network.v_base_v
-    z_base_ohm = network.v_base_v**2 / (S_BASE_KVA * 1000.0)
+    i_base_a = S_BASE_KVA * W_PER_KW / network.v_base_v
+    z_base_ohm = network.v_base_v**2 / (S_BASE_KVA * W_PER_KW)
     zb = np.empty((nb, 3, 3), dtype=complex)
     not_src = np.flatnonzero(np.arange(nb) != src)
     zb[not_src] = network.z_ohm[pline[not_src]]
@@ -272,6 +359,37 @@ def _check_inputs(
 
 
 # ---------------------------------------------------------------------------------------------- build
+def energy_step_coefficients(
+    batteries: BatteryParams, dt_h: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """One step of eq. (9) (seed 000 §7.1.1) as ``e_t = keep e_(t-1) + a_c p_charge - a_d p_discharge``.
+
+    The coefficients are read from :func:`openvpp.der.battery.battery_energy` itself (one step from unit
+    energy, unit charge and unit discharge), so the OPF's constraint and the battery model are one relation,
+    including self-discharge.
+
+    Parameters
+    ----------
+    batteries : BatteryParams
+        The batteries (efficiencies, self-discharge).
+    dt_h : float
+        Step length. [h]
+
+    Returns
+    -------
+    keep, a_c, a_d : numpy.ndarray, shape (n_battery,)
+        Share of stored energy kept over one step [-], energy stored per kW of charging [kWh/kW] and
+        energy removed per kW of discharging [kWh/kW].
+    """
+    n = batteries.n
+    one, zero = np.ones((n, 1)), np.zeros((n, 1))
+    args = (batteries.eta_charge, batteries.eta_discharge, dt_h, batteries.self_discharge_per_h)
+    keep = battery_energy(np.ones(n), zero, zero, *args)[:, 0]
+    a_c = battery_energy(np.zeros(n), one, zero, *args)[:, 0]
+    a_d = -battery_energy(np.zeros(n), zero, one, *args)[:, 0]
+    return keep, a_c, a_d
+
+
 @dataclasses.dataclass
 class _Problem:
     problem: cp.Problem
@@ -293,16 +411,16 @@ def _build(
     p_imp = cp.Variable((n_b, t), nonneg=True, name="p_import_kw")
     p_exp = cp.Variable((n_b, t), nonneg=True, name="p_export_kw")
     p_fix = pl[bsite] - pv[bsite]
-    eta_c = batteries.eta_charge[:, None]
-    eta_d = batteries.eta_discharge[:, None]
+    keep, a_c, a_d = energy_step_coefficients(batteries, dt_h)
     # eq. (9) as a recursion on a state variable (banded, unlike the cumulative sum, which couples every
-    # step with all earlier ones and fills the KKT factor)
+    # step with all earlier ones and fills the KKT factor); its coefficients come from battery_energy
     e = cp.Variable((n_b, t), name="e_kwh")
     e_prev = cp.hstack([(batteries.soc0 * batteries.e_max_kwh)[:, None], e[:, :-1]]) if t > 1 else (
         (batteries.soc0 * batteries.e_max_kwh)[:, None])
     net = p_fix + pc - pd_  # eq. (4) with (6)
     cons = [
-        e == e_prev + (cp.multiply(eta_c, pc) - cp.multiply(1.0 / eta_d, pd_)) * dt_h,
+        e == cp.multiply(keep[:, None], e_prev) + cp.multiply(a_c[:, None], pc)
+        - cp.multiply(a_d[:, None], pd_),
         net == p_imp - p_exp,  # eq. (5)
         pc <= batteries.p_charge_max_kw[:, None],
         pd_ <= batteries.p_discharge_max_kw[:, None],
@@ -366,24 +484,50 @@ def _build(
     return _Problem(cp.Problem(cp.Minimize(obj), cons), pc, pd_, vr, vi)
 
 
-def _solve(prob: _Problem, solver_opts: dict | None) -> tuple[float, float, float]:
-    """Solve; returns (objective value, cvxpy compilation time [s], solver time [s])."""
-    opts = {"solver": cp.CLARABEL}
-    opts.update(solver_opts or {})
+_STATUS_RANK = {cp.OPTIMAL: 0, cp.OPTIMAL_INACCURATE: 1, cp.USER_LIMIT: 2}
+
+
+def _solve(prob: _Problem, settings: SolverSettings) -> tuple[float, float, float, str, int]:
+    """Solve; returns (objective value, cvxpy compilation time [s], solver time [s], status, iterations).
+
+    ``optimal``, ``optimal_inaccurate`` and ``user_limit`` with a solution come back (the caller flags the
+    last two); a proven infeasibility raises :class:`InfeasibleError`; anything else
+    :class:`SolverStoppedError` with the status and iterations.
+    """
     t0 = time.perf_counter()
     try:
-        prob.problem.solve(**opts)
+        with warnings.catch_warnings():  # cvxpy warns of inaccurate solutions; the status is reported instead
+            warnings.simplefilter("ignore", UserWarning)
+            prob.problem.solve(**settings.solve_kwargs())
     except cp.error.SolverError as exc:
-        raise InfeasibleError(f"the OPF solver failed ({exc}); check limits and data for NaNs") from exc
+        raise SolverStoppedError(
+            f"the OPF solver (Clarabel) failed: {exc}; check the data for NaNs or extreme values, or loosen "
+            "the solver tolerance (--solver-tol)"
+        ) from exc
     wall = time.perf_counter() - t0
-    solver_s = prob.problem.solver_stats.solve_time or wall
-    solver_s = min(float(solver_s), wall)
-    if prob.problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
+    stats = prob.problem.solver_stats
+    iters = int(stats.num_iters) if stats is not None and stats.num_iters is not None else -1
+    solver_s = min(float((stats.solve_time if stats is not None else None) or wall), wall)
+    status = str(prob.problem.status)
+    if status == cp.INFEASIBLE:
         raise InfeasibleError(
-            f"the OPF is {prob.problem.status}: no dispatch meets the limits (e.g. the base load alone "
-            "already breaks a voltage or current limit); relax v_min_pu/v_max_pu or check the ratings"
+            f"the OPF is infeasible (solver certificate after {iters} iterations): no dispatch meets the "
+            "limits (e.g. the base load alone already breaks a voltage or current limit); relax "
+            "v_min_pu/v_max_pu (--v-min/--v-max) or check the ratings"
         )
-    return float(prob.problem.value), wall - solver_s, solver_s
+    has_value = status in _STATUS_RANK and prob.problem.value is not None and prob.p_charge.value is not None
+    if not has_value:
+        hint = {
+            cp.USER_LIMIT: "it stopped at its iteration or time limit without a usable iterate; raise "
+                           "SolverSettings.max_iter / time_limit_s (--max-iter / --time-limit)",
+            cp.INFEASIBLE_INACCURATE: "it suspects an infeasibility it could not prove; relax the voltage "
+                                      "limits or loosen the solver tolerance (--solver-tol)",
+        }.get(status, "check the data for NaNs or extreme values, or loosen --solver-tol")
+        raise SolverStoppedError(
+            f"the OPF solver (Clarabel) ended with status {status!r} after {iters} iterations and returned "
+            f"no solution; {hint}"
+        )
+    return float(prob.problem.value), wall - solver_s, solver_s, status, iters
 
 
 def _solved(var: cp.Variable | None, name: str) -> NDArray[np.float64]:
@@ -469,7 +613,7 @@ def solve_opf(
     power_flow: ExactPowerFlow | None = None,
     violation_tol_pct: float = 0.0,
     start: Literal["no_gc", "base"] = "no_gc",
-    solver_opts: dict | None = None,
+    solver: SolverSettings | None = None,
 ) -> OPFResult:
     """Dispatch the VPP's batteries with the linearised three-phase AC OPF and validate it exactly.
 
@@ -491,14 +635,15 @@ def solve_opf(
         PV output of every site at unity power factor, non-negative (0 for sites without PV). [kW]
     batteries : BatteryParams
         The managed batteries, one per household; ``site_id`` names the site in ``network.sites``. The
-        model of eqs (9)-(10) uses the power ratings, capacity, SoC window, efficiencies and ``soc0``;
-        self-discharge, ramp limits and reactive power are not part of it (``Q_b = 0``).
+        model of eqs (9)-(10) uses the power ratings, capacity, SoC window, efficiencies, self-discharge
+        and ``soc0`` (one step of :func:`openvpp.der.battery.battery_energy`,
+        :func:`energy_step_coefficients`); ramp limits and reactive power are not part of it (``Q_b = 0``).
     dt_h : float
         Step length. [h]
     objective : {"export", "self_consumption"}
         Eq. (24) or eq. (23).
-    service : array_like of bool, shape (n_steps,), optional
-        Service period T^s (required for ``"export"``).
+    service : sequence of bool, shape (n_steps,), optional
+        Service period T^s (required for ``"export"``), a mask over the steps. [-]
     grid_constraints : bool
         Include eqs (11)-(22). Without them the households are dispatched alone and the exact power flow
         shows what the network would see.
@@ -509,7 +654,7 @@ def solve_opf(
     tol_v_pu : float
         Re-linearisation stops when the point moves less than this. [pu]
     max_iter : int
-        Largest number of OPF solves.
+        Largest number of OPF solves (linearisations; the solver's own iterations are in ``solver``). [-]
     power_flow : callable, optional
         Exact engine ``(p_site_kw, q_site_kvar) -> PowerFlowResult`` for ``network``; default the batched
         fixed-point solver :class:`~openvpp.grid.powerflow.BatchPowerFlow` (factorised once per call).
@@ -518,8 +663,11 @@ def solve_opf(
     start : {"no_gc", "base"}
         First linearisation point: the exact flow of the dispatch without grid constraints (one cheap
         extra solve; when no limit binds the first OPF solve is already exact) or of demand and PV alone.
-    solver_opts : dict, optional
-        Extra keyword arguments for ``cvxpy.Problem.solve`` (default solver Clarabel).
+    solver : SolverSettings, optional
+        Settings of the conic solver (Clarabel): iteration and time limits, tolerances. A solve that
+        ends ``optimal_inaccurate`` or at a limit with an iterate is returned flagged
+        (``result.solver_status``, ``result.message``, ``converged=False``) and stops the
+        re-linearisation; one without an iterate raises :class:`SolverStoppedError`.
 
     Returns
     -------
@@ -528,13 +676,22 @@ def solve_opf(
     Raises
     ------
     ValidationError
-        Inputs of wrong shape, sign or range.
+        Inputs of wrong shape, sign, range or size (``n_bus x n_steps`` over :data:`MAX_OPF_BUS_STEPS`).
     InfeasibleError
-        No dispatch satisfies the limits.
+        The solver proved that no dispatch satisfies the limits.
+    SolverStoppedError
+        The solver stopped (limit, numerical trouble) without a usable solution.
     """
+    check_bus_steps(network.n_bus, np.shape(p_load_kw)[-1] if np.ndim(p_load_kw) else 1, "OPF",
+                    limit=MAX_OPF_BUS_STEPS)
     pl, ql, pv, bsite, svc = _check_inputs(
         network, p_load_kw, q_load_kvar, p_pv_kw, batteries, dt_h, service, v_min_pu, v_max_pu
     )
+    settings = solver if solver is not None else SolverSettings()
+    if not isinstance(settings, SolverSettings):
+        raise ValidationError(f"solver must be a SolverSettings (got {type(solver).__name__})")
+    statuses: list[str] = []
+    solver_iters: list[int] = []
     if objective not in ("export", "self_consumption"):
         raise ValidationError(f"objective must be 'export' or 'self_consumption' (got {objective!r})")
     if objective == "export" and not svc.any():
@@ -542,7 +699,7 @@ def solve_opf(
     if start not in ("no_gc", "base"):
         raise ValidationError(f"start must be 'no_gc' or 'base' (got {start!r})")
     if int(max_iter) < 1:
-        raise ValidationError(f"max_iter must be >= 1 (got {max_iter})")
+        raise ValidationError(f"max_iter (linearisations) must be >= 1 (got {max_iter})")
     pf = power_flow or BatchPowerFlow(network, reduce=False).run
     b_site = network.site_phase_matrix()
     ns, t = pl.shape
@@ -559,7 +716,9 @@ def solve_opf(
             prob0 = _build(None, b_site, pl, ql, pv, bsite, batteries, dt_h, svc, objective, None,
                            v_min_pu, v_max_pu, mu)
             build_s += time.perf_counter() - t0
-            _, compile_s, solver_s = _solve(prob0, solver_opts)
+            _, compile_s, solver_s, status, iters = _solve(prob0, settings)
+            statuses.append(status)
+            solver_iters.append(iters)
             build_s += compile_s
             solve_s += solver_s
             p0 = p0.copy()
@@ -577,7 +736,9 @@ def solve_opf(
         prob = _build(st, b_site, pl, ql, pv, bsite, batteries, dt_h, svc, objective, v_star,
                       v_min_pu, v_max_pu, mu)
         build_s += time.perf_counter() - t0
-        value, compile_s, solver_s = _solve(prob, solver_opts)
+        value, compile_s, solver_s, status, iters = _solve(prob, settings)
+        statuses.append(status)
+        solver_iters.append(iters)
         build_s += compile_s
         solve_s += solver_s
         n_iter += 1
@@ -596,8 +757,8 @@ def solve_opf(
         v_opf = np.abs(_solved(prob.vr, "vr") + 1j * _solved(prob.vi, "vi")).reshape(network.n_bus, 3, t)
         err_history.append(float(np.abs(v_opf - flow.v_pu).max()))
         history.append(float(np.abs(v_new - v_star).max()))
-        if history[-1] < tol_v_pu or n_iter >= max_iter:
-            break
+        if history[-1] < tol_v_pu or n_iter >= max_iter or status != cp.OPTIMAL:
+            break  # an inaccurate or stopped solve is no point to re-linearise around
         # the move shrinks about tenfold per solve; if it stalls (a dispatch flipping between two
         # near-equal optima), take the midpoint of the last two points instead
         stalled = len(history) >= 2 and history[-1] > 0.5 * history[-2]
@@ -605,9 +766,22 @@ def solve_opf(
     v, line_u, trafo_u, viol = find_violations(network, flow, v_min_pu, v_max_pu, violation_tol_pct)
     v_err = float(np.abs(v_opf - v).max()) if v_opf is not None else float("nan")
     p_charge, p_discharge = _solved(prob.p_charge, "p_charge"), _solved(prob.p_discharge, "p_discharge")
-    e = batteries.soc0[:, None] * batteries.e_max_kwh[:, None] + np.cumsum(
-        batteries.eta_charge[:, None] * p_charge - p_discharge
-        / batteries.eta_discharge[:, None], axis=1) * dt_h
+    e = battery_energy(batteries.soc0 * batteries.e_max_kwh, np.maximum(p_charge, 0.0),
+                       np.maximum(p_discharge, 0.0), batteries.eta_charge, batteries.eta_discharge, dt_h,
+                       batteries.self_discharge_per_h)  # eq. (9): the battery model's own function
+    worst = max(statuses, key=lambda s: _STATUS_RANK.get(s, 3))
+    lin_ok = not grid_constraints or history[-1] < tol_v_pu
+    notes = []
+    if worst == cp.OPTIMAL_INACCURATE:
+        notes.append(f"the solver ended 'optimal_inaccurate' (iterations {solver_iters}): its tolerances "
+                     "were not all met, the dispatch may be slightly suboptimal or infeasible")
+    elif worst == cp.USER_LIMIT:
+        notes.append(f"the solver stopped at its iteration or time limit (iterations {solver_iters}, "
+                     f"max_iter {settings.max_iter}): the dispatch is its last iterate, not an optimum; "
+                     "raise --max-iter / SolverSettings.max_iter")
+    if grid_constraints and not lin_ok:
+        notes.append(f"the linearisation point still moved {history[-1]:.2g} pu after {n_iter} solves "
+                     f"(tolerance {tol_v_pu:g} pu)")
     managed = np.zeros(ns, dtype=bool)
     managed[bsite] = True
     return OPFResult(
@@ -616,9 +790,11 @@ def solve_opf(
         p_site_kw=p_site, q_site_kvar=ql.copy(), p_battery_kw=p_bat, e_battery_kwh=e,
         v_opf_pu=v_opf, v_exact_pu=v, line_utilisation=line_u, trafo_utilisation=trafo_u,
         iterations=n_iter, dv_history_pu=history, v_error_history_pu=err_history,
-        converged=bool(grid_constraints and history[-1] < tol_v_pu) or not grid_constraints,
+        converged=bool(lin_ok and worst == cp.OPTIMAL),
         v_error_pu=v_err, violations=viol, objective_value=value,
         build_s=build_s, solve_s=solve_s, pf_s=pf_s,
         n_variables=int(sum(var.size for var in prob.problem.variables())),
+        solver_status=worst, solver_iterations=solver_iters, message="; ".join(notes),
+        battery_site_index=bsite.copy(),
     )
 

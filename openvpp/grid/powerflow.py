@@ -27,187 +27,76 @@ the vector group is not applied (voltage angles are referred to the LV no-load v
 
 from __future__ import annotations
 
-import dataclasses
-from functools import cached_property
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from numpy.typing import ArrayLike, NDArray
 
 from openvpp.errors import InfeasibleError, ValidationError
+from openvpp.grid import engines
 from openvpp.grid.loaders import A_OP, sequence_to_phase
 from openvpp.grid.network import Network
 from openvpp.grid.reduction import Reduction, reduce_network
+from openvpp.grid.results import PowerFlowResult, bus_phase_power_va, check_bus_steps, matvec3
+from openvpp.units import W_PER_KW
 
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class PowerFlowResult:
-    """Outcome of an unbalanced power flow over T time steps.
-
-    Attributes
-    ----------
-    network : Network
-        The network solved (full network: every bus and line).
-    v_complex_pu : numpy.ndarray of complex, shape (n_bus, 3, T)
-        Phase-to-neutral voltage phasors (angle referred to the no-load phase-a voltage). [pu]
-    i_line_complex_a : numpy.ndarray of complex, shape (n_line, 3, T)
-        Line current phasors from ``line_from`` to ``line_to``. [A]
-    trafo_i_complex_a : numpy.ndarray of complex, shape (3, T)
-        Transformer LV current phasors towards the feeder. [A]
-    trafo_s_kva : numpy.ndarray of complex, shape (3, T)
-        Complex power per phase delivered by the transformer into the LV busbar (+ = towards the
-        feeder). [kVA]
-    iterations : int
-        Fixed-point iterations used (engine-specific; 0 where not reported).
-    max_change_pu : float
-        Largest voltage change of the last iteration. [pu]
-    engine : str
-        Which engine produced the result.
-    """
-
-    network: Network
-    v_complex_pu: NDArray[np.complex128]
-    i_line_complex_a: NDArray[np.complex128]
-    trafo_i_complex_a: NDArray[np.complex128]
-    trafo_s_kva: NDArray[np.complex128]
-    iterations: int = 0
-    max_change_pu: float = 0.0
-    engine: str = "fast"
-
-    @property
-    def n_steps(self) -> int:
-        """Number of time steps T."""
-        return int(self.v_complex_pu.shape[2])
-
-    @cached_property
-    def v_pu(self) -> NDArray[np.float64]:
-        """Voltage magnitudes, shape (n_bus, 3, T). [pu]"""
-        return np.abs(self.v_complex_pu)
-
-    @cached_property
-    def i_line_a(self) -> NDArray[np.float64]:
-        """Line current magnitudes, shape (n_line, 3, T). [A]"""
-        return np.abs(self.i_line_complex_a)
-
-    @property
-    def line_utilisation(self) -> NDArray[np.float64]:
-        """Largest phase current over the rating, shape (n_line, T). [-] (1.0 = at the rating)"""
-        return self.i_line_a.max(axis=1) / self.network.i_max_a[:, None]
-
-    @property
-    def trafo_i_a(self) -> NDArray[np.float64]:
-        """Transformer LV current magnitudes, shape (3, T). [A]"""
-        return np.abs(self.trafo_i_complex_a)
-
-    @property
-    def trafo_loading(self) -> NDArray[np.float64]:
-        """Largest phase current over the rated LV current, shape (T,). [-]"""
-        return self.trafo_i_a.max(axis=0) / self.network.trafo_i_rated_a
-
-    @property
-    def trafo_p_kw(self) -> NDArray[np.float64]:
-        """Active power through the transformer into the feeder, shape (T,). [kW] (+ = import)"""
-        return self.trafo_s_kva.real.sum(axis=0)
-
-    @property
-    def trafo_q_kvar(self) -> NDArray[np.float64]:
-        """Reactive power through the transformer into the feeder, shape (T,). [kvar]"""
-        return self.trafo_s_kva.imag.sum(axis=0)
-
-    def v_min_pu(self) -> NDArray[np.float64]:
-        """Lowest phase voltage in the network at each step, shape (T,). [pu]"""
-        return self.v_pu.min(axis=(0, 1))
-
-    def v_max_pu(self) -> NDArray[np.float64]:
-        """Highest phase voltage in the network at each step, shape (T,). [pu]"""
-        return self.v_pu.max(axis=(0, 1))
-
-    def violations(self, v_min_pu: float = 0.9, v_max_pu: float = 1.1, loading_max: float = 1.0) -> dict:
-        """Worst excursion of each limit over all steps (0 where respected). [pu, -]"""
-        v = self.v_pu
-        return {
-            "v_under_pu": float(max(v_min_pu - v.min(), 0.0)),
-            "v_over_pu": float(max(v.max() - v_max_pu, 0.0)),
-            "line_overload": float(max(self.line_utilisation.max() - loading_max, 0.0)),
-            "trafo_overload": float(max(self.trafo_loading.max() - loading_max, 0.0)),
-        }
-
-    def bus_voltages_frame(self, step: int = 0) -> pd.DataFrame:
-        """Voltage magnitudes of one step as a table (index bus name, columns a, b, c). [pu]"""
-        return pd.DataFrame(self.v_pu[:, :, step], index=self.network.bus_names, columns=["a", "b", "c"])
+__all__ = [
+    "BatchPowerFlow", "PowerFlowResult", "admittance_matrix", "bus_phase_power_va", "matvec3",
+    "run_powerflow", "source_voltages_v", "trafo_z_abc_ohm",
+]
 
 
 # ---------------------------------------------------------------------------------------------- inputs
-def bus_phase_power_va(
-    network: Network, p_kw: ArrayLike, q_kvar: ArrayLike | None = None
-) -> NDArray[np.complex128]:
-    """Complex power drawn at every bus-phase from per-site powers (load convention).
+def source_voltages_v(network: Network) -> NDArray[np.complex128]:
+    """No-load LV phase voltages behind the transformer, balanced, phase a at 0°.
 
     Parameters
     ----------
     network : Network
-    p_kw : array_like, shape (n_site,), (n_site, T) or (n_site, 3, T)
-        Active power drawn by each site (+ = import). With shape (n_site, T) a single-phase site draws it
-        on its phase and a three-phase site a third on each phase; with (n_site, 3, T) the per-phase
-        powers are given (a single-phase site may only use its own phase). [kW]
-    q_kvar : array_like, same shape as ``p_kw``, optional
-        Reactive power drawn (+ = inductive / absorbing). Zero if omitted. [kvar]
+        The network (``v_source_pu``, ``v_base_v``).
 
     Returns
     -------
-    numpy.ndarray of complex, shape (3 * n_bus, T)
-        Power drawn per bus-phase, row ``3 * bus + phase``. [VA]
+    numpy.ndarray of complex, shape (3,)
+        Phase-to-neutral voltages. [V]
     """
-    p = np.asarray(p_kw, dtype=float)
-    q = np.zeros_like(p) if q_kvar is None else np.asarray(q_kvar, dtype=float)
-    ns = network.n_site
-    if p.ndim == 1:
-        p, q = p[:, None], (q[:, None] if q.ndim == 1 else q)
-    if q.shape != p.shape:
-        raise ValidationError(f"q_kvar must have the shape of p_kw {p.shape} (got {q.shape})")
-    if p.shape[0] != ns or p.ndim not in (2, 3) or (p.ndim == 3 and p.shape[1] != 3):
-        raise ValidationError(
-            f"p_kw must have shape (n_site,), (n_site, T) or (n_site, 3, T) with n_site = {ns} in the order "
-            f"of network.sites (got {p.shape})"
-        )
-    if not (np.all(np.isfinite(p)) and np.all(np.isfinite(q))):
-        raise ValidationError(
-            "p_kw and q_kvar must be finite (NaN or inf found); fill gaps before the power flow"
-        )
-    s = (p + 1j * q) * 1000.0
-    if p.ndim == 2:
-        return network.site_phase_matrix() @ s
-    off = (np.abs(s) > 0).any(axis=2) & (network.site_phase_weights() == 0)
-    if off.any():
-        bad = network.sites["site_id"].iloc[int(np.flatnonzero(off.any(axis=1))[0])]
-        raise ValidationError(
-            f"single-phase site {bad!r} draws power on a phase it is not connected to; give its power on "
-            "its own phase only"
-        )
-    bus = network.sites["bus"].to_numpy()
-    rows = (3 * bus[:, None] + np.arange(3)[None, :]).ravel()
-    out = np.zeros((3 * network.n_bus, s.shape[2]), dtype=complex)
-    np.add.at(out, rows, s.reshape(ns * 3, -1))
-    return out
-
-
-def source_voltages_v(network: Network) -> NDArray[np.complex128]:
-    """No-load LV phase voltages behind the transformer, balanced, phase a at 0°. [V]"""
     return network.v_source_pu * network.v_base_v * np.array([1.0, A_OP**2, A_OP], dtype=np.complex128)
 
 
 def trafo_z_abc_ohm(network: Network) -> NDArray[np.complex128]:
-    """Transformer short-circuit impedance in the LV phase frame (from z1 and z0), shape (3, 3). [ohm]"""
+    """Transformer short-circuit impedance in the LV phase frame (from z1 and z0).
+
+    Parameters
+    ----------
+    network : Network
+        The network (``trafo_z_pu``, ``trafo_z0_pu``, base).
+
+    Returns
+    -------
+    numpy.ndarray of complex, shape (3, 3)
+        Phase-frame impedance. [ohm]
+    """
     z1 = network.trafo_z_ohm
     z0 = (network.trafo_z0_pu if network.trafo_z0_pu is not None else network.trafo_z_pu) * network.z_base_ohm
     return sequence_to_phase(z0, z1)[0]
 
 
 def admittance_matrix(network: Network) -> sp.csc_matrix:
-    """Bus admittance matrix with the transformer impedance to ground at the source bus, (3 n_bus)^2. [S]"""
+    """Bus admittance matrix with the transformer impedance to ground at the source bus.
+
+    Parameters
+    ----------
+    network : Network
+        The network.
+
+    Returns
+    -------
+    scipy.sparse.csc_matrix of complex, shape (3 n_bus, 3 n_bus)
+        Admittance matrix, row and column ``3 * bus + phase``. [S]
+    """
     yl = np.linalg.inv(network.z_ohm).astype(np.complex128, copy=False)
     f, t = network.line_from, network.line_to
     ii, jj = np.meshgrid(np.arange(3), np.arange(3), indexing="ij")
@@ -228,14 +117,6 @@ def admittance_matrix(network: Network) -> sp.csc_matrix:
 
 
 # ---------------------------------------------------------------------------------------------- solver
-def matvec3(m: NDArray[np.complex128], x: NDArray[np.complex128]) -> NDArray[np.complex128]:
-    """Batched 3x3 products ``out[k, :, t] = m[k] @ x[k, :, t]``; shapes (n, 3, 3) and (n, 3, T)."""
-    out = m[:, :, 0, None] * x[:, 0, None, :]
-    out += m[:, :, 1, None] * x[:, 1, None, :]
-    out += m[:, :, 2, None] * x[:, 2, None, :]
-    return out
-
-
 class BatchPowerFlow:
     """Fast batched unbalanced power flow on a fixed network (see the module docstring).
 
@@ -250,7 +131,7 @@ class BatchPowerFlow:
         Stop when no voltage changes by more than this between iterations. [pu]
     max_iter : int
         Iteration limit; :class:`~openvpp.errors.InfeasibleError` when reached (load beyond the
-        feeder's transfer capability, or a voltage collapse).
+        feeder's transfer capability, or a voltage collapse). [-]
 
     Examples
     --------
@@ -317,6 +198,9 @@ class BatchPowerFlow:
         PowerFlowResult
         """
         net = self.solve_network
+        shape = np.shape(p_kw)
+        out_net = self.network if full and self.reduction is not None else net
+        check_bus_steps(out_net.n_bus, int(shape[-1]) if len(shape) >= 2 else 1, "power flow")
         s = bus_phase_power_va(net, p_kw, q_kvar)
         v, it, change = self._iterate(s)
         nb = net.n_bus
@@ -324,7 +208,7 @@ class BatchPowerFlow:
         i_line = matvec3(self._yl, v3[net.line_from] - v3[net.line_to])
         src = v3[net.source_bus]
         i_tr = self._yt @ (self._vs[:, None] - src)
-        s_tr = src * np.conj(i_tr) / 1000.0
+        s_tr = src * np.conj(i_tr) / W_PER_KW
         out_net = net
         if self.reduction is not None and self._expand is not None and full:
             stacked = np.concatenate([v, i_line.reshape(3 * net.n_line, -1)], axis=0)
@@ -373,40 +257,62 @@ class BatchPowerFlow:
         )
 
 
+#: engines of :func:`run_powerflow`: name -> what it is (the one place engines are dispatched by name)
+ENGINES: dict[str, str] = {
+    "fast": "BatchPowerFlow on the exactly reduced network (default)",
+    "full": "BatchPowerFlow on the unreduced network",
+    "pandapower": "pandapower runpp_3ph, one call per step",
+    "opendss": "OpenDSS through opendssdirect (own engine context), one snapshot solve per step",
+    "pgm": "power-grid-model asymmetric Newton-Raphson, all steps in one batch",
+}
+
+
 def run_powerflow(
     network: Network,
     p_kw: ArrayLike,
     q_kvar: ArrayLike | None = None,
     *,
     engine: str = "fast",
-    **options: Any,
+    tol_pu: float | None = None,
+    max_iter: int | None = None,
 ) -> PowerFlowResult:
-    """Unbalanced power flow for T time steps with the chosen engine.
+    """Unbalanced power flow for T time steps with the chosen engine (the one dispatch by engine name).
 
     Parameters
     ----------
     network : Network
+        The network to solve.
     p_kw, q_kvar : array_like, shape (n_site,), (n_site, T) or (n_site, 3, T)
-        Power drawn by each site (load convention, + = import). [kW, kvar]
+        Power drawn by each site (load convention, + = import). [kW], [kvar]
     engine : {'fast', 'full', 'pandapower', 'opendss', 'pgm'}
         ``'fast'``: :class:`BatchPowerFlow` on the reduced network; ``'full'``: the same solver on the
-        unreduced network; the others are the independent engines of :mod:`openvpp.grid.engines`.
-    **options
-        Passed to the engine (e.g. ``tol_pu``, ``max_iter``).
+        unreduced network; the others are the independent engines of :mod:`openvpp.grid.engines`
+        (:data:`ENGINES`).
+    tol_pu : float, optional
+        Convergence tolerance, passed to every engine (voltage change for the fixed point and OpenDSS,
+        mismatch for the Newton-Raphson engines); each engine's default when omitted. [pu]
+    max_iter : int, optional
+        Iteration limit of the engine (per step for the step-by-step engines). [-]
 
     Returns
     -------
     PowerFlowResult
-    """
-    if engine == "fast":
-        return BatchPowerFlow(network, reduce=True, **options).run(p_kw, q_kvar)
-    if engine == "full":
-        return BatchPowerFlow(network, reduce=False, **options).run(p_kw, q_kvar)
-    from openvpp.grid import engines
 
-    runners = {"pandapower": engines.run_pandapower, "opendss": engines.run_opendss, "pgm": engines.run_pgm}
-    if engine not in runners:
-        raise ValidationError(
-            f"engine must be one of {['fast', 'full', *runners]} (got {engine!r})"
-        )
-    return runners[engine](network, p_kw, q_kvar, **options)
+    Raises
+    ------
+    ValidationError
+        Unknown engine, bad tolerance or iteration limit, or inputs of the wrong shape or size.
+    """
+    if engine not in ENGINES:
+        raise ValidationError(f"engine must be one of {list(ENGINES)} (got {engine!r})")
+    opts: dict[str, Any] = {}
+    if tol_pu is not None:
+        opts["tol_pu"] = tol_pu
+    if max_iter is not None:
+        opts["max_iter"] = max_iter
+    if engine in ("fast", "full"):
+        return BatchPowerFlow(network, reduce=engine == "fast", **opts).run(p_kw, q_kvar)
+    runners: dict[str, Callable[..., PowerFlowResult]] = {
+        "pandapower": engines.run_pandapower, "opendss": engines.run_opendss, "pgm": engines.run_pgm,
+    }
+    return runners[engine](network, p_kw, q_kvar, **opts)

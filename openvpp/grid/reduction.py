@@ -69,10 +69,10 @@ class Reduction:
         Parameters
         ----------
         v_reduced : array_like of complex, shape (reduced.n_bus, 3, T)
-            Phase-to-neutral voltages at the reduced buses. [V] (or pu: the unit carries over)
+            Phase-to-neutral voltages at the reduced buses (or pu: the unit carries over). [V]
         i_reduced : array_like of complex, shape (reduced.n_line, 3, T)
-            Currents of the reduced lines, from ``line_from`` to ``line_to``. [A] (pu with pu voltages and
-            ohm impedances scaled accordingly)
+            Currents of the reduced lines, from ``line_from`` to ``line_to`` (pu with pu voltages and
+            ohm impedances scaled accordingly). [A]
 
         Returns
         -------
@@ -98,6 +98,15 @@ class Reduction:
         ``(G @ np.vstack([v_red.reshape(3 * n_red_bus, T), i_red.reshape(3 * n_red_line, T)]))`` gives the
         full voltages, shape (3 * full.n_bus, T), times ``scale`` — the same as :meth:`expand_voltages`
         in one sparse product (no per-chain gathers).
+
+        Parameters
+        ----------
+        scale : float
+            Factor applied to the voltages (e.g. ``1 / v_base_v`` for pu). [-]
+
+        Returns
+        -------
+        scipy.sparse.csr_matrix of complex
         """
         nb_full = self.full.n_bus
         nb_red, nl_red = self.reduced.n_bus, self.reduced.n_line
@@ -117,7 +126,18 @@ class Reduction:
         )
 
     def expand_currents(self, i_reduced: ArrayLike) -> NDArray[np.complex128]:
-        """Currents of every full line (zero in pruned dead ends), shape (full.n_line, 3, T)."""
+        """Currents of every full line (zero in pruned dead ends), shape (full.n_line, 3, T).
+
+        Parameters
+        ----------
+        i_reduced : array_like of complex, shape (reduced.n_line, 3, T)
+            Currents of the reduced lines. [A]
+
+        Returns
+        -------
+        numpy.ndarray of complex, shape (full.n_line, 3, T)
+            Currents of the full lines. [A]
+        """
         i = np.asarray(i_reduced)
         live = self.line_map >= 0
         if live.all():
@@ -136,7 +156,7 @@ def reduce_network(network: Network, keep_buses: ArrayLike | None = None) -> Red
         The full network (lines oriented from the source, as every loader builds them).
     keep_buses : array_like of int, optional
         Extra full-network bus indices that must survive (e.g. monitored buses). The source bus and every
-        bus with a site always survive.
+        bus with a site always survive. [-]
 
     Returns
     -------

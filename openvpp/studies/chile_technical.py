@@ -36,15 +36,16 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 from collections.abc import Callable, Sequence
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
 from openvpp.checks import check_seed
-from openvpp.data import check_simbench_day
+from openvpp.data import check_simbench_day, load_simbench_lv, simbench_profiles
 from openvpp.der.battery import BatteryParams
 from openvpp.errors import ValidationError
 from openvpp.grid import opf
@@ -53,7 +54,7 @@ from openvpp.grid.network import Network, check_voltage_limits
 from openvpp.grid.powerflow import BatchPowerFlow
 from openvpp.grid.reduction import reduce_network
 from openvpp.timeseries import as_2d
-from openvpp.units import q_from_power_factor
+from openvpp.units import KW_PER_MW, MIN_PER_H, q_from_power_factor
 
 #: networks of the study: key -> (label, loader spec)
 NETWORKS: dict[str, tuple[str, str]] = {
@@ -76,24 +77,22 @@ class Location(TypedDict):
 
 #: location of the PV profile (Lampa, Chile; the medium-density network of seed 000 §7)
 LAMPA: Location = {"lat": -33.29, "lon": -70.88, "alt": 500.0, "tz": "America/Santiago"}
-#: report's hosting shares (seed 000 §7.4): Lampa 25 %, Osorno 21 %
-REPORT_HOSTING_SHARE = {"Lampa": 0.25, "Osorno": 0.21}
 STEP_MIN = 30
+#: largest number of networks one study run accepts (each is loaded and solved in full) [-]
+MAX_NETWORKS = 12
 CUSTOMER_PROFILE_PREFIXES = ("H0", "L", "G")
 
 
 # ---------------------------------------------------------------------------------------------- data
 @functools.lru_cache(maxsize=4)
 def _simbench_tables(code: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Absolute 15-min load profiles [kW] (columns = load names, naive local time) and the load table."""
-    import simbench as sb
-
-    net = sb.get_simbench_net(code)
-    prof = sb.get_absolute_values(net, profiles_instead_of_study_cases=True)
+    """Absolute 15-min load profiles [kW] (columns = load names, SimBench wall-clock time without zone) and
+    the load table, read through :mod:`openvpp.data` (the one place that reads SimBench)."""
+    net = load_simbench_lv(code)
+    prof = simbench_profiles(net)[("load", "p_mw")]
     ld = net.load[net.load["in_service"].astype(bool)]
-    n = len(prof[("load", "p_mw")])
-    index = pd.date_range("2016-01-01", periods=n, freq="15min")
-    p = pd.DataFrame(prof[("load", "p_mw")][ld.index].to_numpy(float) * 1000.0, index=index,
+    index = pd.DatetimeIndex(prof.index).tz_localize(None)  # the profiles' own wall clock
+    p = pd.DataFrame(prof[ld.index].to_numpy(float) * KW_PER_MW, index=index,
                      columns=ld["name"].astype(str).to_numpy())
     return p, ld[["name", "profile"]].astype(str).reset_index(drop=True)
 
@@ -112,6 +111,16 @@ def pv_profile_kw_per_kwp(pv_day: str = "2016-12-21") -> NDArray[np.float64]:
     One profile for every prosumer (seed 000 §7.2): :func:`openvpp.der.pv.pv_ac_power` with the Ineichen
     clear sky at Lampa (-33.29°, -70.88°, 500 m), 20° tilt facing north, on the local clock of
     ``America/Santiago``; interval means of 5-min values.
+
+    Parameters
+    ----------
+    pv_day : str
+        Day of the profile, e.g. ``"2016-12-21"``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (48,)
+        AC output per kWp of DC rating. [kW/kWp]
     """
     from openvpp.der.pv import PVParams, pv_ac_power
     from openvpp.timeseries import make_index
@@ -128,6 +137,20 @@ def ieee_household_profiles(n_site: int, day: str, seed: int = 0) -> NDArray[np.
 
     Each customer gets one of the household loads of :data:`H0_SOURCE_GRID` (seeded draw) on the same
     weekday of a week within +-2 weeks of ``day`` (module docstring).
+
+    Parameters
+    ----------
+    n_site : int
+        Number of customers. [-]
+    day : str
+        Study day in the SimBench year 2016.
+    seed : int
+        Seed of the draw. [-]
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_site, 48)
+        Demand, load convention. [kW]
     """
     p, table = _simbench_tables(H0_SOURCE_GRID)
     h0 = table.loc[table["profile"].str.startswith("H0"), "name"].to_numpy()
@@ -172,7 +195,7 @@ def build_case(
     share : float
         Fraction of customers that are prosumers (PV + battery). [-]
     seed : int
-        Seed of the random choices (prosumers, join order, IEEE profile draw).
+        Seed of the random choices (prosumers, join order, IEEE profile draw). [-]
     power_factor : float
         Inductive power factor of the demand. [-]
     pv_day : str
@@ -267,9 +290,9 @@ def hosting_share(
     p_pv_kw : numpy.ndarray, shape (n_site, n_steps)
         PV output a member would have (non-negative). [kW]
     join_order : numpy.ndarray of int, shape (N,)
-        Site indices of the customers in the order they join.
-    service : numpy.ndarray of bool, shape (n_steps,)
-        Service period.
+        Site indices of the customers in the order they join. [-]
+    service : sequence of bool, shape (n_steps,)
+        Service period, a mask over the steps. [-]
     p_battery_kw : float
         Battery discharge power of every member. [kW]
     v_min_pu, v_max_pu : float
@@ -442,12 +465,37 @@ class ChileTechnicalResult:
     params: dict[str, object]
 
     def to_dict(self) -> dict[str, object]:
-        """Every figure's numbers (``--json``)."""
-        return {
+        """Every figure's numbers (``--json``), as standard JSON values (``None`` where undefined)."""
+        return json_safe({
             "params": self.params,
-            "report_hosting_share": REPORT_HOSTING_SHARE,
             "networks": {s.case.key: s.to_dict() for s in self.studies},
-        }
+        })
+
+
+def json_safe(obj: Any) -> Any:
+    """A copy of ``obj`` with every non-finite float (NaN, inf) replaced by ``None`` (standard JSON).
+
+    Parameters
+    ----------
+    obj : object
+        Nested dicts, lists, tuples, numpy arrays and scalars.
+
+    Returns
+    -------
+    object
+        The same structure with plain Python values.
+    """
+    if isinstance(obj, dict):
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return json_safe(obj.tolist())
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
 
 
 class _OPFOptions(TypedDict):
@@ -456,12 +504,12 @@ class _OPFOptions(TypedDict):
     v_min_pu: float
     v_max_pu: float
     power_flow: opf.ExactPowerFlow
-    solver_opts: dict | None
+    solver: opf.SolverSettings | None
 
 
 def _step(time_hhmm: str) -> int:
     h, m = (int(x) for x in time_hhmm.split(":"))
-    return (60 * h + m) // STEP_MIN
+    return int(h * MIN_PER_H + m) // STEP_MIN
 
 
 def run_network(
@@ -477,12 +525,39 @@ def run_network(
     hosting: bool = True,
     hosting_orders: int = 20,
     seed: int = 0,
-    solver_opts: dict | None = None,
+    solver: opf.SolverSettings | None = None,
 ) -> NetworkStudy:
     """Run every case of §7.3-7.4 of seed 000 on one network (module docstring).
 
     ``hosting_orders`` further random join orders (seeded by ``seed``) give the spread of the hosting
     share, which depends on which customers join first.
+
+    Parameters
+    ----------
+    case : NetworkCase
+        Network, profiles and prosumers (:func:`build_case`).
+    service_time, midday_time : str
+        Start of the evening and midday service periods, ``HH:MM``.
+    pv_kwp : float
+        PV rating of every prosumer. [kWp]
+    soc0 : float
+        Initial state of charge. [-]
+    v_min_pu, v_max_pu : float
+        Voltage limits. [pu]
+    tight_v_max_pu : float or None
+        Upper limit of a second hosting scan (None to skip). [pu]
+    hosting : bool
+        Compute the hosting share.
+    hosting_orders : int
+        Further random join orders for the spread of the hosting share. [-]
+    seed : int
+        Seed of those join orders. [-]
+    solver : SolverSettings, optional
+        Solver settings of every OPF.
+
+    Returns
+    -------
+    NetworkStudy
     """
     net = case.reduced
     ns, t = case.p_load_kw.shape
@@ -497,9 +572,9 @@ def run_network(
     svc12[s1230] = True
     engine = BatchPowerFlow(net, reduce=False).run
     common: _OPFOptions = {
-        "v_min_pu": v_min_pu, "v_max_pu": v_max_pu, "power_flow": engine, "solver_opts": solver_opts,
+        "v_min_pu": v_min_pu, "v_max_pu": v_max_pu, "power_flow": engine, "solver": solver,
     }
-    args = (net, case.p_load_kw, case.q_load_kvar, pv, bat, STEP_MIN / 60.0)
+    args = (net, case.p_load_kw, case.q_load_kvar, pv, bat, STEP_MIN / MIN_PER_H)
     results = {
         "sc": opf.solve_opf(*args, objective="self_consumption", **common),
         "no_gc": opf.solve_opf(*args, service=svc20, grid_constraints=False, **common),
@@ -540,6 +615,28 @@ def check_study_inputs(
 ) -> list[str]:
     """Validate the inputs of :func:`run_chile_technical` before any network is loaded; return the networks.
 
+    Parameters
+    ----------
+    networks : sequence of str or str
+        Network keys (``--networks``).
+    day, pv_day : str
+        Demand day (2016) and PV day.
+    share : float
+        Prosumer share. [-]
+    seed : int
+        Random seed. [-]
+    soc0 : float
+        Initial state of charge. [-]
+    v_min_pu, v_max_pu : float
+        Voltage limits. [pu]
+    tight_v_max_pu : float or None
+        Tighter upper limit of the second hosting scan. [pu]
+
+    Returns
+    -------
+    list of str
+        The network keys.
+
     Raises
     ------
     ValidationError
@@ -549,6 +646,11 @@ def check_study_inputs(
     keys = [k for k in keys if k]
     if not keys:
         raise ValidationError(f"networks is empty; give one or more of {list(NETWORKS)}, e.g. 'ieee,rural'")
+    if len(keys) > MAX_NETWORKS:
+        raise ValidationError(
+            f"networks lists {len(keys)} networks, over the bound of {MAX_NETWORKS} per run; run the study "
+            "in several parts"
+        )
     bad = [k for k in keys if k not in NETWORKS and not k.startswith("1-LV-")]
     if bad:
         raise ValidationError(
@@ -600,7 +702,7 @@ def run_chile_technical(
     share : float
         Fraction of customers that are prosumers. [-]
     seed : int
-        Seed of every random choice.
+        Seed of every random choice. [-]
     soc0 : float
         Battery state of charge at the start of the day. [-]
     v_min_pu, v_max_pu : float

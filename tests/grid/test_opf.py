@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from openvpp.der.battery import BatteryParams
-from openvpp.errors import ValidationError
+from openvpp.der.battery import BatteryParams, battery_energy
+from openvpp.errors import InfeasibleError, ValidationError
 from openvpp.grid import opf
 from openvpp.grid.loaders import ieee_european_lv, sequence_to_phase
 from openvpp.grid.network import Network
@@ -175,23 +175,66 @@ def test_unknown_battery_site_is_rejected(small_feeder):
         opf.solve_opf(small_feeder, pl, ql, pv, bat, 0.5, service=_service())
 
 
-# ---------------------------------------------------------------------------------------------- CLI
-def test_opf_command_runs_on_a_pandapower_json(tmp_path, write_five_bus_feeder, write_opf_profiles):
-    import json
+# ---------------------------------------------------------------------------------------------- solver
+def test_a_solver_stopped_early_is_reported_not_called_infeasible(small_feeder):
+    pl, ql, pv = _profiles(small_feeder.n_site, T)
+    bat = _batteries(small_feeder, np.arange(small_feeder.n_site))
+    # HEAD raised InfeasibleError "no dispatch meets the limits" for a solver stopped at its iteration limit
+    res = opf.solve_opf(small_feeder, pl, ql, pv, bat, 0.5, service=_service(),
+                        solver=opf.SolverSettings(max_iter=3))
+    assert res.solver_status == "user_limit"
+    assert not res.converged
+    assert all(k <= 3 for k in res.solver_iterations)
+    assert "iteration or time limit" in res.message and "--max-iter" in res.message
+    assert res.summary()["solver_status"] == "user_limit"
+    ok = opf.solve_opf(small_feeder, pl, ql, pv, bat, 0.5, service=_service())
+    assert ok.solver_status == "optimal" and ok.converged and ok.message == ""
+    assert max(ok.solver_iterations) > 3
 
-    from typer.testing import CliRunner
 
-    from openvpp.cli import app
-    from openvpp.studies.user_opf import load_network_file
+def test_a_proven_infeasibility_is_infeasible(small_feeder):
+    pl, ql, pv = _profiles(small_feeder.n_site, T)
+    bat = _batteries(small_feeder, np.arange(2))
+    # a 99 % lower voltage limit cannot hold under load: the solver proves infeasibility
+    with pytest.raises(InfeasibleError, match="infeasible"):
+        opf.solve_opf(small_feeder, pl * 8.0, ql * 8.0, pv, bat, 0.5, service=_service(), v_min_pu=0.995,
+                      start="base")
 
-    path = write_five_bus_feeder(tmp_path / "net.json")
-    network = load_network_file(path)
-    ids = network.sites["site_id"].tolist()
-    write_opf_profiles(tmp_path, ids, n_pv_sites=len(ids) // 2)
-    out = CliRunner().invoke(app, ["opf", str(path), "--load", str(tmp_path / "load.csv"), "--pv",
-                                   str(tmp_path / "pv.csv"), "--service", "18:00", "--service-minutes", "180",
-                                   "--json"])
-    assert out.exit_code == 0, out.output
-    payload = json.loads(out.output)
-    assert payload["v_error_pu"] <= 0.005 and payload["max_violation_pct"] <= 0.5
-    assert len(payload["p_vpp_kw"]) == 8
+
+def test_solver_settings_are_validated():
+    with pytest.raises(ValidationError, match="max_iter"):
+        opf.SolverSettings.build(max_iter=0)
+    with pytest.raises(ValidationError, match="tol_feas"):
+        opf.SolverSettings.build(tol_feas=-1.0)
+
+
+def test_opf_size_is_bounded_before_building(small_feeder):
+    n_steps = opf.MAX_OPF_BUS_STEPS // small_feeder.n_bus + 1
+    p = np.broadcast_to(np.zeros((small_feeder.n_site, 1)), (small_feeder.n_site, n_steps))
+    bat = _batteries(small_feeder, np.arange(2))
+    with pytest.raises(ValidationError, match=f"{opf.MAX_OPF_BUS_STEPS:,}"):
+        opf.solve_opf(small_feeder, p, p, p, bat, 0.5, objective="self_consumption")
+
+
+# ---------------------------------------------------------------------------------------------- eq. (9)
+def test_energy_is_the_battery_models_own_eq_9_including_self_discharge(small_feeder):
+    pl, ql, pv = _profiles(small_feeder.n_site, T)
+    idx = np.arange(0, small_feeder.n_site, 3)
+    sid = small_feeder.sites["site_id"].to_numpy()[idx]
+    bat = BatteryParams(device_id=[f"b_{s}" for s in sid], site_id=sid, soc0=0.6, self_discharge_per_h=0.05)
+    res = opf.solve_opf(small_feeder, pl, ql, pv, bat, 0.5, service=_service(), grid_constraints=False)
+    p = res.p_battery_kw
+    expect = battery_energy(bat.soc0 * bat.e_max_kwh, np.maximum(p, 0), np.maximum(-p, 0), bat.eta_charge,
+                            bat.eta_discharge, 0.5, bat.self_discharge_per_h)
+    np.testing.assert_allclose(res.e_battery_kwh, expect, atol=1e-6)
+    # by hand for one step: e1 = e0 (1 - 0.05)^0.5 + eta p_c dt - p_d dt / eta
+    e0 = 0.6 * 13.5
+    eta = np.sqrt(0.95)
+    e1 = e0 * 0.95**0.5 + 0.5 * (eta * max(p[0, 0], 0) - max(-p[0, 0], 0) / eta)
+    assert res.e_battery_kwh[0, 0] == pytest.approx(e1, abs=1e-6)
+    # the OPF respects the SoC window with the decay it now models
+    assert res.e_battery_kwh.min() >= -1e-6 and res.e_battery_kwh.max() <= 13.5 + 1e-6
+    keep, a_c, a_d = opf.energy_step_coefficients(bat, 0.5)
+    np.testing.assert_allclose(keep, 0.95**0.5)
+    np.testing.assert_allclose(a_c, 0.5 * eta)
+    np.testing.assert_allclose(a_d, 0.5 / eta)
