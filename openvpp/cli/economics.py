@@ -20,7 +20,7 @@ def study_economics(
     """Stacked-service business model: revenue per service, cost, profit, threshold, tornado."""
     from openvpp.errors import ValidationError
     from openvpp.report import check_out_dir
-    from openvpp.studies.chile_economics import run_economics
+    from openvpp.studies.chile_economics import check_sizes_mw, run_economics
 
     extra = []
     for v in more_mw or []:
@@ -29,9 +29,10 @@ def study_economics(
         except ValueError:
             raise ValidationError(f"--mw takes battery sizes in MW, e.g. --mw 1 3 5 (got {v!r})") from None
     sizes = [*(mw or []), *extra] or [1.0, 3.0, 5.0]
+    check_sizes_mw(sizes, "--mw")
     if not json_out:
         check_out_dir(out)
-    study = run_economics(site=site, mw=sizes)
+    study = run_economics(site=site, mw=sizes, mw_name="--mw")
     from openvpp.report.economics import render_economics
 
     emit(json_out, study.to_dict, lambda: render_economics(study, out_dir=out, console=console))

@@ -6,26 +6,45 @@ from pathlib import Path
 
 import typer
 
-from openvpp.cli.common import JSON_OPTION, OUT_DIR_OPTION, app, console, print_json, study_app
+from openvpp.cli.common import JSON_OPTION, app, console, print_json, study_app
+
+#: folder for figures when ``--out`` is not given and ``--json`` is not asked for
+DEFAULT_OUT = Path("openvpp-out")
+
+_OUT_OPTION = typer.Option(
+    None, "--out", help="Folder for figures (default openvpp-out; with --json only when given)."
+)
+
+
+def _out_dir(out: Path | None, json_out: bool) -> Path | None:
+    """Figures go to ``out``; without ``--out`` to :data:`DEFAULT_OUT`, unless ``--json`` was asked for."""
+    from openvpp.report import check_out_dir
+
+    if out is None and json_out:
+        return None
+    folder = DEFAULT_OUT if out is None else out
+    check_out_dir(folder)
+    return folder
 
 
 @study_app.command("flexibility-paper")
 def study_flexibility_paper(
-    out: Path = OUT_DIR_OPTION,
+    out: Path | None = _OUT_OPTION,
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Reproduce both worked cases of the operational-flexibility paper (seed 003 §4) with figures."""
-    from openvpp.report import check_out_dir
     from openvpp.report.flexibility import render_flexibility_paper
     from openvpp.studies.flexibility_paper import run_flexibility_paper
 
-    check_out_dir(out)
+    folder = _out_dir(out, json_out)
     result = run_flexibility_paper()
     if json_out:
-        render_flexibility_paper(result, out_dir=out, console=None)
+        if folder is not None:
+            render_flexibility_paper(result, out_dir=folder, console=None)
         print_json(result.summary())
         return
-    render_flexibility_paper(result, out_dir=out, console=console)
+    assert folder is not None
+    render_flexibility_paper(result, out_dir=folder, console=console)
 
 
 @app.command("flex")
@@ -34,22 +53,26 @@ def flex_command(
         "simbench:1-LV-rural1--2-sw", "--fleet",
         help="'simbench:<grid code>' (real LV grid with profiles) or 'synthetic:<n sites>'.",
     ),
-    time: str = typer.Option("2016-06-15 19:00", "--time", help="Start of the assessed period."),
+    time: str = typer.Option(
+        "2016-06-15 19:00", "--time",
+        help="Start of the assessed period. With an offset (…+02:00, …Z) it is that instant; without one it "
+        "is read on the fleet's clock: UTC+01:00 for SimBench, America/Santiago for synthetic fleets.",
+    ),
     horizon_h: float = typer.Option(1.0, "--horizon-h", help="Horizon of the energy metric (h)."),
     seed: int = typer.Option(0, help="Seed of the fleet builder."),
     strip: bool = typer.Option(False, "--strip", help="Also compute the day's time strip (P50 VPP pi)."),
-    out: Path | None = typer.Option(None, "--out", help="Folder for flex_fleet.png (no figure if omitted)."),
+    out: Path | None = _OUT_OPTION,
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Aggregate flexibility of a fleet per CCP at a chosen time, with its P10/P50/P90 table (seed 003)."""
     from openvpp.flex.fleet import flexibility_of_spec
-    from openvpp.report import check_out_dir
     from openvpp.report.flexibility import render_fleet_flexibility
 
-    if out is not None and not json_out:
-        check_out_dir(out)
+    folder = _out_dir(out, json_out)
     result = flexibility_of_spec(fleet, time, horizon_h=horizon_h, seed=seed, strip=strip)
     if json_out:
+        if folder is not None:
+            render_fleet_flexibility(result, out_dir=folder, console=None)
         print_json(result.to_dict())
         return
-    render_fleet_flexibility(result, out_dir=out, console=console)
+    render_fleet_flexibility(result, out_dir=folder, console=console)

@@ -34,6 +34,7 @@ from openvpp.envelopes.objects import EnvelopeSet, envelopes_from_limits
 from openvpp.errors import ValidationError
 from openvpp.fleet import Fleet
 from openvpp.timeseries import as_2d, check_index
+from openvpp.units import KW_PER_MW, mw_to_kw
 
 #: battery size added to each site's PV rating for the DER size of the SimBench sites (the seed's 5 kW
 #: battery, seed 001 §2.4) [kW]
@@ -65,6 +66,29 @@ class DayEnvelopes:
     site_export_kw: NDArray[np.float64]
     p_net_kw: NDArray[np.float64]
 
+    def to_dict(self) -> dict:
+        """The site envelopes as a CSIP-AUS document (:meth:`EnvelopeSet.to_dict`).
+
+        Returns
+        -------
+        dict
+        """
+        return self.envelopes.to_dict()
+
+    def to_json(self, **kwargs: Any) -> str:
+        """The site envelopes as CSIP-AUS JSON text (:meth:`EnvelopeSet.to_json`).
+
+        Parameters
+        ----------
+        **kwargs
+            Passed to :func:`json.dumps`.
+
+        Returns
+        -------
+        str
+        """
+        return self.envelopes.to_json(**kwargs)
+
 
 def site_envelopes(
     site_ids: ArrayLike,
@@ -84,9 +108,9 @@ def site_envelopes(
     Parameters
     ----------
     site_ids : array_like of str, shape (n_sites,)
-        Site identifiers.
+        Site identifiers. [-]
     site_node : array_like of int, shape (n_sites,)
-        Index of each site's constraint node in ``0 .. n_nodes - 1``.
+        Index of each site's constraint node in ``0 .. n_nodes - 1``. [-]
     index : pandas.DatetimeIndex, shape (n_steps,)
         Fixed-step, tz-aware interval starts.
     p_net_kw : array_like, shape (n_nodes, n_steps)
@@ -144,7 +168,7 @@ def simbench_day_envelopes(
         An already loaded SimBench net (with its ``profiles``), to avoid loading it again.
     m, floor_kw, cap_kw, strategy
         As in :func:`site_envelopes`; ``proportional``/``maxmin`` use each load's PV rating +
-        :data:`SITE_BATTERY_KW` as its export capability.
+        :data:`SITE_BATTERY_KW` as its export capability. [-]
     p_volt_kw : float, optional
         Voltage reverse-flow limit of the transformer; default: its rating. [kW]
     step_min : int
@@ -157,7 +181,7 @@ def simbench_day_envelopes(
     DayEnvelopes
         Site identifiers are the load names (``load_<index>`` when a load has no name).
     """
-    import simbench as sb
+    from openvpp.data import simbench_profiles
 
     if net is None:
         net = load_simbench_lv(grid_code)
@@ -166,11 +190,11 @@ def simbench_day_envelopes(
     d = pd.Timestamp(day)
     if d.year != 2016:
         raise ValidationError(f"day must lie in the SimBench profile year 2016 (got {day!r})")
-    prof = sb.get_absolute_values(net, profiles_instead_of_study_cases=True)
+    prof = simbench_profiles(net)
     first = (d.dayofyear - 1) * 96
     rows = slice(first, first + 97)
-    load = prof[("load", "p_mw")].to_numpy(dtype=float)[rows].sum(axis=1) * 1000.0
-    sgen = prof[("sgen", "p_mw")].to_numpy(dtype=float)[rows].sum(axis=1) * 1000.0
+    load = mw_to_kw(prof[("load", "p_mw")].to_numpy(dtype=float)[rows].sum(axis=1))
+    sgen = mw_to_kw(prof[("sgen", "p_mw")].to_numpy(dtype=float)[rows].sum(axis=1))
     p_net15 = load - sgen
     if p_net15.size < 97:  # last day of the year: repeat the last value
         p_net15 = np.r_[p_net15, np.full(97 - p_net15.size, p_net15[-1])]
@@ -178,7 +202,7 @@ def simbench_day_envelopes(
     x15 = np.arange(97) * 15.0
     p_net = np.interp(np.arange(n_steps) * float(step_min), x15, p_net15)[None, :]
     index = pd.date_range(d.tz_localize(tz), periods=n_steps, freq=pd.Timedelta(minutes=step_min))
-    trafo_kw = float(net.trafo["sn_mva"].sum() * 1000.0)
+    trafo_kw = float(mw_to_kw(net.trafo["sn_mva"].sum()))
     loads = net.load
     ids = [
         str(n) if isinstance(n, str) and n else f"load_{i}"
@@ -187,7 +211,7 @@ def simbench_day_envelopes(
     der = None
     if strategy != "equal":
         sg = net.sgen
-        pv_at_bus = sg.groupby("bus")["p_mw"].sum() * 1000.0
+        pv_at_bus = sg.groupby("bus")["p_mw"].sum() * KW_PER_MW
         der = loads["bus"].map(pv_at_bus).fillna(0.0).to_numpy() + SITE_BATTERY_KW
     return site_envelopes(
         ids,
@@ -231,7 +255,7 @@ def fleet_day_envelopes(
     node_limit_kw : float or mapping of constraint-node name -> float
         Reverse-flow limit of each constraint node; a float applies to all. [kW]
     m, floor_kw, cap_kw, strategy
-        As in :func:`site_envelopes`.
+        As in :func:`site_envelopes`. [-]
 
     Returns
     -------

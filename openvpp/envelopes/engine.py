@@ -59,17 +59,45 @@ def _check_finite(name: str, arr: NDArray) -> None:
         )
 
 
-def check_margin(m: float) -> float:
-    """Validate the confidence margin ``m`` (seed 001 §2.2) and return it as float."""
-    if not np.isfinite(m) or not 0.0 <= float(m) <= 1.0:
+def check_margin(m: float, name: str = "m") -> float:
+    """Validate the confidence margin ``m`` (seed 001 §2.2) and return it as float.
+
+    Parameters
+    ----------
+    m : float
+        Confidence margin in [0, 1]. [-]
+    name : str
+        Name of the input in the message (``"--margin"`` for the command line).
+
+    Returns
+    -------
+    float
+        ``m``. [-]
+    """
+    try:
+        ok = np.isfinite(m) and 0.0 <= float(m) <= 1.0
+    except TypeError:
+        ok = False
+    if not ok:
         raise ValidationError(
-            f"confidence margin m must lie in [0, 1] (got {m!r}); 0.2 is conservative, 0.8 less so"
+            f"confidence margin {name} must lie in [0, 1] (got {m!r}); 0.2 is conservative, 0.8 less so"
         )
     return float(m)
 
 
 def check_band(floor_kw: float, cap_kw: float) -> tuple[float, float]:
-    """Validate the mediated band ``[floor_kw, cap_kw]`` and return it."""
+    """Validate the mediated band ``[floor_kw, cap_kw]`` (seed 001 §2.2: 5 and 10 kW) and return it.
+
+    Parameters
+    ----------
+    floor_kw, cap_kw : float
+        Static floor and dynamic cap. [kW]
+
+    Returns
+    -------
+    (floor_kw, cap_kw) : tuple of float
+        [kW]
+    """
     if not (np.isfinite(floor_kw) and np.isfinite(cap_kw)) or floor_kw < 0 or cap_kw < floor_kw:
         raise ValidationError(
             f"the mediated band needs 0 <= floor_kw <= cap_kw (got floor_kw={floor_kw!r}, "
@@ -157,7 +185,7 @@ def raw_limit_kw(
     return p_net + head.reshape((-1,) + (1,) * (p_net.ndim - 1)).astype(p_net.dtype, copy=False)
 
 
-def raw_per_site_kw(raw_kw: ArrayLike, n_sites: ArrayLike) -> NDArray:
+def raw_per_site_kw(raw_kw: ArrayLike, n_sites: ArrayLike, out: NDArray | None = None) -> NDArray:
     """Raw limit per VPP site by equal share, ``C_i(t) / N_i`` (eq. 2 of seed 001 §2.2).
 
     Parameters
@@ -166,6 +194,8 @@ def raw_per_site_kw(raw_kw: ArrayLike, n_sites: ArrayLike) -> NDArray:
         Raw transformer limit from :func:`raw_limit_kw`. [kW]
     n_sites : array_like of int, shape (n_transformers,)
         Number of VPP sites on each transformer (>= 1). [-]
+    out : numpy.ndarray, optional
+        Array to write the result into (may be ``raw_kw`` itself: the network sweep reuses its buffer). [kW]
 
     Returns
     -------
@@ -174,11 +204,25 @@ def raw_per_site_kw(raw_kw: ArrayLike, n_sites: ArrayLike) -> NDArray:
     """
     raw = _as_array("raw_kw", raw_kw)
     n = check_n_sites(n_sites, raw.shape[0])
-    return raw / n.reshape((-1,) + (1,) * (raw.ndim - 1)).astype(raw.dtype, copy=False)
+    inv = (1.0 / n).reshape((-1,) + (1,) * (raw.ndim - 1)).astype(raw.dtype, copy=False)
+    return np.multiply(raw, inv, out=out)
 
 
 def check_n_sites(n_sites: ArrayLike, n_transformers: int | None = None) -> NDArray:
-    """Validate the number of VPP sites per transformer (integers >= 1) and return it as float array."""
+    """Validate the number of VPP sites per transformer (integers >= 1) and return it as float array.
+
+    Parameters
+    ----------
+    n_sites : array_like, shape (n_transformers,)
+        VPP sites per transformer. [-]
+    n_transformers : int, optional
+        Expected length. [-]
+
+    Returns
+    -------
+    numpy.ndarray
+        ``n_sites`` as floats. [-]
+    """
     n = _as_array("n_sites", n_sites)
     if n.ndim != 1:
         raise ValidationError(f"n_sites must be 1-D shaped (n_transformers,) (got shape {n.shape})")
@@ -199,7 +243,10 @@ def check_n_sites(n_sites: ArrayLike, n_transformers: int | None = None) -> NDAr
 
 
 def mediated_kw(
-    raw_per_site: ArrayLike, floor_kw: float = STATIC_FLOOR_KW, cap_kw: float = DYNAMIC_CAP_KW
+    raw_per_site: ArrayLike,
+    floor_kw: float = STATIC_FLOOR_KW,
+    cap_kw: float = DYNAMIC_CAP_KW,
+    out: NDArray | None = None,
 ) -> NDArray:
     """Mediated per-site limit: raw per-site limit saturated to ``[floor_kw, cap_kw]`` (eqs 4-6, seed 001).
 
@@ -212,6 +259,8 @@ def mediated_kw(
         Raw limit per site, e.g. from :func:`raw_per_site_kw` or :func:`allocate_sites_kw`. [kW]
     floor_kw, cap_kw : float
         Static floor and dynamic cap. [kW]
+    out : numpy.ndarray, optional
+        Array to write the result into (may be ``raw_per_site`` itself). [kW]
 
     Returns
     -------
@@ -220,7 +269,7 @@ def mediated_kw(
     """
     lo, hi = check_band(floor_kw, cap_kw)
     raw = _as_array("raw_per_site", raw_per_site)
-    return np.clip(raw, lo, hi)
+    return np.clip(raw, lo, hi, out=out)
 
 
 def mediated_limit_kw(
@@ -235,6 +284,23 @@ def mediated_limit_kw(
     """Raw limit, equal share and saturation in one call: ``clip(C_i(t) / N_i, floor, cap)`` (seed 001 §2.2).
 
     Parameters are those of :func:`raw_limit_kw`, :func:`raw_per_site_kw` and :func:`mediated_kw`.
+
+    Parameters
+    ----------
+    p_net_kw : ArrayLike
+        Modelled net demand per transformer (load convention). [kW]
+    p_volt_kw : ArrayLike
+        Largest reverse flow before a voltage limit is exceeded. [kW]
+    p_therm_kw : ArrayLike
+        Largest reverse flow before a thermal limit is exceeded. [kW]
+    n_sites : ArrayLike
+        VPP sites per transformer. [-]
+    m : float
+        Confidence margin in [0, 1]. [-]
+    floor_kw : float
+        Static floor of the mediated limit. [kW]
+    cap_kw : float
+        Largest limit per site (dynamic cap). [kW]
 
     Returns
     -------
@@ -270,7 +336,7 @@ def allocate_sites_kw(
     raw_kw : array_like, shape (n_transformers, ...)
         Raw transformer limits. [kW]
     site_node : array_like of int, shape (n_sites,)
-        Index of the transformer (constraint node) of each site, in ``0 .. n_transformers - 1``.
+        Index of the transformer (constraint node) of each site, in ``0 .. n_transformers - 1``. [-]
     strategy : {"equal", "proportional", "maxmin"}
         Allocation rule.
     der_kw : array_like, shape (n_sites,), optional

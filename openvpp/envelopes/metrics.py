@@ -29,6 +29,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from openvpp.envelopes.engine import STATIC_FLOOR_KW
 from openvpp.errors import ValidationError
+from openvpp.units import H_PER_DAY
 
 #: "% of the year unconstrained" levels of seed 001 Figure 21
 UNCONSTRAINED_PCT: tuple[float, ...] = (100.0, 99.0, 90.0, 80.0, 50.0)
@@ -36,9 +37,13 @@ UNCONSTRAINED_PCT: tuple[float, ...] = (100.0, 99.0, 90.0, 80.0, 50.0)
 TABLE6_THRESHOLDS_KW: tuple[float, ...] = (0.0, 1.0, 2.0, 3.0, 10.0, 20.0, 30.0)
 
 
-def _check_profiles(mediated_kw: ArrayLike, solar_kw: ArrayLike, daylight: ArrayLike):
-    m = np.asarray(mediated_kw, dtype=float)
-    s = np.asarray(solar_kw, dtype=float)
+def _check_profiles(
+    mediated_kw: ArrayLike, solar_kw: ArrayLike, daylight: ArrayLike
+) -> tuple[NDArray, NDArray, NDArray[np.bool_]]:
+    m = np.asarray(mediated_kw)
+    if m.dtype.kind != "f":  # float32 stays float32 (the network sweep's inputs)
+        m = m.astype(float)
+    s = np.asarray(solar_kw, dtype=m.dtype)
     d = np.asarray(daylight, dtype=bool)
     if m.ndim < 1 or m.shape[-s.ndim :] != s.shape or s.shape != d.shape:
         raise ValidationError(
@@ -51,7 +56,7 @@ def _check_profiles(mediated_kw: ArrayLike, solar_kw: ArrayLike, daylight: Array
 
 
 def _dt_h(n_steps: int) -> float:
-    return 24.0 / n_steps
+    return H_PER_DAY / n_steps
 
 
 def _daylight_sum(x: NDArray[np.float64], daylight: NDArray[np.bool_]) -> NDArray[np.float64]:
@@ -69,7 +74,7 @@ def available_energy_kwh(
     solar_kw : array_like, shape (..., n_steps)
         Export capability curve S(t) of a site over one day. [kW]
     daylight : array_like of bool, same shape
-        Daylight steps.
+        Daylight steps. [-]
     floor_kw : float
         Static export limit. [kW]
 
@@ -85,6 +90,81 @@ def available_energy_kwh(
     return _daylight_sum(np.maximum(s - floor_kw, 0.0), d) * _dt_h(s.shape[-1])
 
 
+def daylight_ranges(daylight: ArrayLike) -> list[tuple[int, int]] | None:
+    """(first, stop) step of each day's daylight when every day's daylight steps are contiguous, else None.
+
+    Parameters
+    ----------
+    daylight : array_like of bool, shape (n_scenarios, n_steps)
+        Daylight steps. [-]
+
+    Returns
+    -------
+    list of (int, int) or None
+        Step ranges [-], used to sum over daylight by slicing instead of masking.
+    """
+    out = []
+    for row in np.asarray(daylight, dtype=bool):
+        idx = np.flatnonzero(row)
+        if idx.size == 0 or idx[-1] - idx[0] + 1 != idx.size:
+            return None
+        out.append((int(idx[0]), int(idx[-1]) + 1))
+    return out
+
+
+def capacity_metrics(
+    mediated_kw: ArrayLike,
+    solar_kw: ArrayLike,
+    daylight: ArrayLike,
+    floor_kw: float = STATIC_FLOOR_KW,
+    overwrite: bool = False,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Whole-day and daylight average available capacity and released energy in one pass (seed 001 §2.4).
+
+    The one implementation behind :func:`average_available_capacity_kw`, :func:`released_energy_kwh` and the
+    network sweep (:func:`openvpp.envelopes.sweep.process_chunk`): ``AC_day = mean_t M``, ``AC_dl =
+    mean_{t in dl} min(M, S)``, ``RE = sum_{t in dl} max(min(M, S) - floor, 0) dt_h``.
+
+    Parameters
+    ----------
+    mediated_kw : array_like, shape (..., n_scenarios, n_steps)
+        Mediated per-site limit M(t) (float32 is kept). [kW]
+    solar_kw : array_like, shape (n_scenarios, n_steps)
+        Export capability curve S(t). [kW]
+    daylight : array_like of bool, shape (n_scenarios, n_steps)
+        Daylight steps. [-]
+    floor_kw : float
+        Static export limit. [kW]
+    overwrite : bool
+        Reuse ``mediated_kw``'s memory for ``min(M, S)`` (the sweep's large chunks; the input is then lost).
+
+    Returns
+    -------
+    (ac_day_kw, ac_dl_kw, re_kwh) : tuple of numpy.ndarray, shape (..., n_scenarios)
+        [kW], [kW], [kWh per site]
+    """
+    m, s, d = _check_profiles(mediated_kw, solar_kw, daylight)
+    ac_day = m.mean(axis=-1, dtype=float)
+    same = bool(overwrite) and (m is mediated_kw)
+    x: NDArray = m if same else m.copy()
+    np.minimum(x, s, out=x)
+    n_dl = d.sum(axis=-1)
+    ranges = daylight_ranges(d)
+    dt_h = _dt_h(s.shape[-1])
+    if ranges is not None:  # contiguous daylight: sum slices, no full-size temporaries
+        sdl = np.empty(x.shape[:-1])
+        re = np.empty(x.shape[:-1])
+        for j, (a, b) in enumerate(ranges):
+            part = x[..., j, a:b]
+            sdl[..., j] = part.sum(axis=-1, dtype=float)
+            re[..., j] = np.maximum(part - floor_kw, 0.0).sum(axis=-1, dtype=float)
+        re *= dt_h
+    else:
+        sdl = np.where(d, x, 0.0).sum(axis=-1, dtype=float)
+        re = np.where(d, np.maximum(x - floor_kw, 0.0), 0.0).sum(axis=-1, dtype=float) * dt_h
+    return ac_day, sdl / n_dl, re
+
+
 def released_energy_kwh(
     mediated_kw: ArrayLike, solar_kw: ArrayLike, daylight: ArrayLike, floor_kw: float = STATIC_FLOOR_KW
 ) -> NDArray[np.float64]:
@@ -97,7 +177,7 @@ def released_energy_kwh(
     solar_kw : array_like, shape (n_scenarios, n_steps)
         Export capability curve S(t). [kW]
     daylight : array_like of bool, shape (n_scenarios, n_steps)
-        Daylight steps.
+        Daylight steps. [-]
     floor_kw : float
         Static export limit. [kW]
 
@@ -106,8 +186,7 @@ def released_energy_kwh(
     numpy.ndarray, shape (..., n_scenarios)
         [kWh per site]
     """
-    m, s, d = _check_profiles(mediated_kw, solar_kw, daylight)
-    return _daylight_sum(np.maximum(np.minimum(m, s) - floor_kw, 0.0), d) * _dt_h(s.shape[-1])
+    return capacity_metrics(mediated_kw, solar_kw, daylight, floor_kw)[2]
 
 
 def average_available_capacity_kw(
@@ -122,16 +201,14 @@ def average_available_capacity_kw(
     solar_kw : array_like, shape (n_scenarios, n_steps)
         Export capability curve S(t). [kW]
     daylight : array_like of bool, shape (n_scenarios, n_steps)
-        Daylight steps.
+        Daylight steps. [-]
 
     Returns
     -------
     (ac_day_kw, ac_dl_kw) : tuple of numpy.ndarray, shape (..., n_scenarios)
         ``mean_t M(t)`` and ``mean_{t in dl} min(M(t), S(t))``. [kW]
     """
-    m, s, d = _check_profiles(mediated_kw, solar_kw, daylight)
-    ac_day = m.mean(axis=-1)
-    ac_dl = _daylight_sum(np.minimum(m, s), d) / d.sum(axis=-1)
+    ac_day, ac_dl, _ = capacity_metrics(mediated_kw, solar_kw, daylight)
     return ac_day, ac_dl
 
 
@@ -141,9 +218,9 @@ def vpp_average(per_site: ArrayLike, n_sites: ArrayLike) -> NDArray[np.float64]:
     Parameters
     ----------
     per_site : array_like, shape (n_transformers, ...)
-        Metric of each site on a transformer (all sites of a transformer share it).
+        Metric of each site on a transformer (all sites of a transformer share it). [-]
     n_sites : array_like, shape (n_transformers,)
-        VPP sites per transformer.
+        VPP sites per transformer. [-]
 
     Returns
     -------
@@ -168,13 +245,13 @@ def weighted_lower_quantiles(
     Parameters
     ----------
     values : array_like, shape (n_rows, n_samples)
-        Finite sample values.
+        Finite sample values. [-]
     weights : array_like, shape (n_samples,)
-        Non-negative weight of each sample column (at least one positive).
+        Non-negative weight of each sample column (at least one positive). [-]
     q : array_like, shape (n_levels,)
         Probability levels in [0, 1].
     n_bins : int
-        Histogram bins used to locate each quantile (speed only, not the result).
+        Histogram bins used to locate each quantile (speed only, not the result). [-]
 
     Returns
     -------
@@ -311,7 +388,15 @@ def _refine(rows, vals, wts, below, thr, n_rows, max_candidates: int = 128, n_su
 
 
 def check_day_weights(day_weights: ArrayLike, n_scenarios: int) -> NDArray[np.float64]:
-    """Validate the days of the year each scenario stands for (non-negative, not all zero)."""
+    """Validate the days of the year each scenario stands for (non-negative, not all zero).
+
+    Parameters
+    ----------
+    day_weights : ArrayLike
+        Days of the year each scenario stands for. [d]
+    n_scenarios : int
+        Number of scenarios. [-]
+    """
     w = np.asarray(day_weights, dtype=float)
     if w.shape != (n_scenarios,) or np.any(~np.isfinite(w)) or np.any(w < 0) or not np.any(w > 0):
         raise ValidationError(
@@ -323,7 +408,13 @@ def check_day_weights(day_weights: ArrayLike, n_scenarios: int) -> NDArray[np.fl
 
 
 def hosting_quantile_levels(unconstrained_pct: ArrayLike = UNCONSTRAINED_PCT) -> NDArray[np.float64]:
-    """Quantile levels ``(100 - X) / 100`` for "unconstrained X % of the time"."""
+    """Quantile levels ``(100 - X) / 100`` for "unconstrained X % of the time".
+
+    Parameters
+    ----------
+    unconstrained_pct : ArrayLike
+        Shares of the year without constraint. [%]
+    """
     pct = np.atleast_1d(np.asarray(unconstrained_pct, dtype=float))
     if np.any((pct <= 0) | (pct > 100)):
         raise ValidationError(f"unconstrained_pct must lie in (0, 100] (got {pct})")

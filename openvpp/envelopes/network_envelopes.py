@@ -49,6 +49,7 @@ compares the result with the SAPN constraint engine on the same feeder and day.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -67,6 +68,7 @@ from openvpp.errors import InfeasibleError, ValidationError
 from openvpp.grid.network import Network, check_voltage_limits
 from openvpp.grid.powerflow import BatchPowerFlow, PowerFlowResult
 from openvpp.timeseries import as_2d, check_index, step_hours
+from openvpp.units import KW_PER_MW, mw_to_kw
 
 #: fairness rules of :func:`network_envelopes`
 FAIRNESS: tuple[str, ...] = ("equal", "proportional", "maxmin")
@@ -115,12 +117,26 @@ class EnvelopeCheck:
     base_violation: NDArray[np.float64]
 
     def n_violating(self, tol: float = CHECK_TOL, added: bool = False) -> int:
-        """Intervals whose (added) violation exceeds ``tol`` (relative, 0.005 = 0.5 %)."""
+        """Intervals whose (added) violation exceeds ``tol`` (relative, 0.005 = 0.5 %).
+
+        Parameters
+        ----------
+        tol : float
+            Relative excess counted as a violation. [-]
+        added : bool
+            Count only what the envelopes add to the uncontrolled state.
+        """
         v = self.added_violation if added else self.violation
         return int(np.sum(v > tol))
 
     def summary(self, tol: float = CHECK_TOL) -> dict:
-        """Worst values and counts as plain numbers."""
+        """Worst values and counts as plain numbers.
+
+        Parameters
+        ----------
+        tol : float
+            Relative excess counted as a violation. [-]
+        """
         return {
             "direction": self.direction,
             "v_max_pu": float(self.v_max_pu.max()),
@@ -173,7 +189,7 @@ def check_envelopes(
     p_base_kw, q_base_kvar : array_like, shape (n_site, n_steps)
         Uncontrolled net load of every site of ``network`` (load convention, + = import). [kW, kvar]
     site_index : array_like of int, shape (n_env,)
-        Rows of ``network.sites`` that hold the envelopes.
+        Rows of ``network.sites`` that hold the envelopes. [-]
     site_kw : array_like, shape (n_env, n_steps)
         Envelope of each of those sites (non-negative magnitude). [kW]
     direction : {"export", "import"}
@@ -226,13 +242,18 @@ def _check_limits(v_min_pu: float, v_max_pu: float, loading_max: float) -> None:
 
 
 def _check_options(fairness: str, v_min_pu: float, v_max_pu: float, loading_max: float,
-                   cap_kw: float | None) -> None:
+                   cap_kw: ArrayLike | None) -> None:
     """Checks of :func:`network_envelopes`'s options that need no network (run first by every caller)."""
     if fairness not in FAIRNESS:
         raise ValidationError(f"fairness must be one of {FAIRNESS} (got {fairness!r})")
     _check_limits(v_min_pu, v_max_pu, loading_max)
-    if cap_kw is not None and not (np.isfinite(cap_kw) and cap_kw >= 0):
-        raise ValidationError(f"cap_kw must be >= 0 kW or None (got {cap_kw!r})")
+    if cap_kw is not None:
+        c = np.asarray(cap_kw, dtype=float)
+        if np.any(np.isnan(c)) or np.any(c < 0):
+            raise ValidationError(
+                f"cap_kw must be >= 0 kW (inf = network limits only) or None for each site's DER size "
+                f"(got {cap_kw!r})"
+            )
 
 
 def _check_base(network: Network, p_base_kw: ArrayLike, q_base_kvar: ArrayLike | None,
@@ -457,11 +478,35 @@ class NetworkEnvelopes:
         return 0.0 if self.import_kw is None else float(self.import_kw.sum() * step_hours(self.index))
 
     def envelopes(self, default_export_kw: float = STATIC_FLOOR_KW) -> EnvelopeSet:
-        """The envelopes as CSIP-AUS ``opModExpLimW`` / ``opModImpLimW`` controls (kind ``"site"``)."""
+        """The envelopes as CSIP-AUS ``opModExpLimW`` / ``opModImpLimW`` controls (kind ``"site"``).
+
+        Parameters
+        ----------
+        default_export_kw : float
+            Static export limit of the DefaultDERControl. [kW]
+        """
         n = (len(self.site_ids), len(self.index))
         exp = self.export_kw if self.export_kw is not None else np.zeros(n)
         return envelopes_from_limits(self.site_ids, self.index, exp, self.import_kw, kind="site",
                                      default_export_kw=default_export_kw)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Per-site envelopes as a long table: one row per site and interval.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``site_id``, ``start`` (tz-aware), ``export_kw`` and ``import_kw`` (NaN when not
+            computed) [kW].
+        """
+        n_s, n_t = len(self.site_ids), len(self.index)
+        nan = np.full((n_s, n_t), np.nan)
+        return pd.DataFrame({
+            "site_id": np.repeat(np.asarray(self.site_ids, dtype=object), n_t),
+            "start": pd.DatetimeIndex(np.tile(self.index.asi8, n_s), tz="UTC").tz_convert(self.index.tz),
+            "export_kw": (self.export_kw if self.export_kw is not None else nan).reshape(-1),
+            "import_kw": (self.import_kw if self.import_kw is not None else nan).reshape(-1),
+        })
 
     def to_dict(self) -> dict:
         """Plain summary for ``--json``."""
@@ -485,7 +530,7 @@ def network_envelopes(
     v_min_pu: float = 0.9,
     v_max_pu: float = 1.1,
     loading_max: float = 1.0,
-    cap_kw: float | None = None,
+    cap_kw: ArrayLike | None = None,
     directions: tuple[str, ...] = DIRECTIONS,
     tol_kw: float = 0.01,
     step_kw: float = 0.1,
@@ -504,7 +549,7 @@ def network_envelopes(
     index : pandas.DatetimeIndex, shape (n_steps,)
         Interval starts (tz-aware, fixed step).
     sites : array_like of str, optional
-        ``site_id`` of the sites that get envelopes (default: every site).
+        ``site_id`` of the sites that get envelopes (default: every site). [-]
     fairness : {"equal", "proportional", "maxmin"}
         Sharing rule.
     der_kw : array_like, shape (n_env,), optional
@@ -513,8 +558,10 @@ def network_envelopes(
         Phase-to-neutral voltage limits. [pu]
     loading_max : float
         Largest line utilisation and transformer loading (1.0 = at the current rating). [-]
-    cap_kw : float, optional
-        Largest envelope of any site (e.g. the inverter size); None = only the network limits. [kW]
+    cap_kw : float or array_like, shape (n_env,), optional
+        Largest envelope of each site. None (default) = each site's own inverter or connection limit
+        ``der_kw`` (required then); ``numpy.inf`` = the network limits only. With ``equal`` sharing every
+        site gets the same envelope, so the smallest cap bounds them all. [kW]
     directions : tuple of {"export", "import"}
         Envelopes to compute.
     tol_kw : float
@@ -553,7 +600,18 @@ def network_envelopes(
         der = np.atleast_1d(np.asarray(der_kw, dtype=float))
         if der.shape != idx.shape or np.any(~np.isfinite(der)) or np.any(der <= 0):
             raise ValidationError(f"der_kw must hold {idx.size} positive sizes in kW (got shape {der.shape})")
-    cap = np.full(idx.size, np.inf if cap_kw is None else float(cap_kw))
+    if cap_kw is None:
+        if der_kw is None:
+            raise ValidationError(
+                "network_envelopes needs each site's inverter or connection limit: pass der_kw (kW per "
+                "site), or cap_kw (kW; numpy.inf for the network limits only)"
+            )
+        cap = der.copy()
+    else:
+        c = np.asarray(cap_kw, dtype=float)
+        if c.ndim > 1 or (c.ndim == 1 and c.shape != idx.shape):
+            raise ValidationError(f"cap_kw must be one value or one per site ({idx.size}); got {c.shape}")
+        cap = np.broadcast_to(c, idx.shape).astype(float)
     w = der / der.max() if fairness == "proportional" else np.ones(idx.size)
     h0 = max(0.05 * network.trafo_sn_kva / idx.size, 10.0 * tol_kw)
     pf = BatchPowerFlow(network)
@@ -567,7 +625,11 @@ def network_envelopes(
             e = _scale_search(fz, w, cap, h0, tol_kw)
         out[d] = e
         checks[d] = check_envelopes(network, p0, q0, idx, e, d, v_min_pu, v_max_pu, loading_max, pf=pf)
-    params = {"v_min_pu": v_min_pu, "v_max_pu": v_max_pu, "loading_max": loading_max, "cap_kw": cap_kw,
+    cap_text: object = "der_kw (each site's inverter limit)"
+    if cap_kw is not None:
+        c0 = np.asarray(cap_kw, dtype=float)
+        cap_text = "per site" if c0.ndim else (float(c0) if np.isfinite(c0) else "none (network limits only)")
+    params = {"v_min_pu": v_min_pu, "v_max_pu": v_max_pu, "loading_max": loading_max, "cap_kw": cap_text,
               "tol_kw": tol_kw, "step_kw": step_kw}
     return NetworkEnvelopes(
         site_ids=tuple(all_ids[idx].tolist()), index=index, fairness=fairness, export_kw=out["export"],
@@ -639,16 +701,16 @@ def simbench_feeder_day(grid_code: str = "1-LV-rural1--2-sw", day: str = "2016-0
     names = ld["name"].astype(str).to_numpy()
     order = {n: k for k, n in enumerate(names.tolist())}
     pos = np.asarray([order[s] for s in net.sites["site_id"].tolist()])
-    p_load = prof[("load", "p_mw")][ld.index].to_numpy(float)[rows].T[pos] * 1000.0
-    q_load = prof[("load", "q_mvar")][ld.index].to_numpy(float)[rows].T[pos] * 1000.0
-    p_pv = -prof[("sgen", "p_mw")][sg.index].to_numpy(float)[rows].T * 1000.0
+    p_load = mw_to_kw(prof[("load", "p_mw")][ld.index].to_numpy(float)[rows].T[pos])
+    q_load = mw_to_kw(prof[("load", "q_mvar")][ld.index].to_numpy(float)[rows].T[pos])
+    p_pv = -mw_to_kw(prof[("sgen", "p_mw")][sg.index].to_numpy(float)[rows].T)
     q_key = ("sgen", "q_mvar")
-    q_pv = -prof[q_key][sg.index].to_numpy(float)[rows].T * 1000.0 if q_key in prof else np.zeros_like(p_pv)
+    q_pv = -mw_to_kw(prof[q_key][sg.index].to_numpy(float)[rows].T) if q_key in prof else np.zeros_like(p_pv)
     pv_bus = net.bus_index(pp.bus.loc[sg["bus"].to_numpy(), "name"].astype(str).to_numpy())
     pv_sites = pd.DataFrame({"site_id": [f"pv:{n}" for n in sg["name"].astype(str)], "bus": pv_bus,
                              "phase": "abc"})
     network = net.replace(sites=pd.concat([net.sites, pv_sites], ignore_index=True))
-    pv_at_bus = sg.groupby("bus")["p_mw"].sum() * 1000.0
+    pv_at_bus = sg.groupby("bus")["p_mw"].sum() * KW_PER_MW
     der = ld["bus"].map(pv_at_bus).fillna(0.0).to_numpy()[pos] + SITE_BATTERY_KW
     index = prof[("load", "p_mw")].index[rows]
     return FeederDay(
@@ -664,10 +726,28 @@ def simbench_network_envelopes(
     v_min_pu: float = 0.9,
     v_max_pu: float = 1.1,
     loading_max: float = 1.0,
-    cap_kw: float | None = None,
+    cap_kw: ArrayLike | None = None,
     directions: tuple[str, ...] = DIRECTIONS,
 ) -> NetworkEnvelopes:
-    """:func:`network_envelopes` for the VPP sites of a :class:`FeederDay` (DER sizes from the feeder)."""
+    """:func:`network_envelopes` for the VPP sites of a :class:`FeederDay` (DER sizes from the feeder).
+
+    Parameters
+    ----------
+    feeder : FeederDay
+        Feeder and day from :func:`simbench_feeder_day`.
+    fairness : str
+        ``equal``, ``proportional`` or ``maxmin``.
+    v_min_pu : float
+        Lowest phase voltage. [pu]
+    v_max_pu : float
+        Highest phase voltage. [pu]
+    loading_max : float
+        Largest line / transformer loading. [-]
+    cap_kw : ArrayLike | None
+        Largest limit per site (dynamic cap). [kW]
+    directions : tuple[str, ...]
+        Envelopes to compute (``export``, ``import``).
+    """
     return network_envelopes(
         feeder.network, feeder.p_base_kw, feeder.q_base_kvar, feeder.index, sites=feeder.vpp_sites,
         fairness=fairness, der_kw=feeder.der_kw, v_min_pu=v_min_pu, v_max_pu=v_max_pu,
@@ -704,7 +784,13 @@ class EnvelopeComparison:
         return float(self.heuristic_export_kw.sum() * step_hours(self.feeder.index))
 
     def summary(self, tol: float = CHECK_TOL) -> dict:
-        """The comparison as plain numbers (for tables and ``--json``)."""
+        """The comparison as plain numbers (for tables and ``--json``).
+
+        Parameters
+        ----------
+        tol : float
+            Relative excess counted as a violation. [-]
+        """
         net = self.network
         out = {
             "grid": self.feeder.grid_code, "day": self.feeder.day, "fairness": net.fairness,
@@ -729,11 +815,12 @@ def compare_with_heuristic(
     v_min_pu: float = 0.9,
     v_max_pu: float = 1.1,
     loading_max: float = 1.0,
-    cap_kw: float | None = None,
+    cap_kw: ArrayLike | None = None,
     m: float = DEFAULT_MARGIN,
     floor_kw: float = STATIC_FLOOR_KW,
     heuristic_cap_kw: float = DYNAMIC_CAP_KW,
     feeder: FeederDay | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> EnvelopeComparison:
     """Network envelopes and the SAPN heuristic on one SimBench feeder and day, both checked by exact PF.
 
@@ -754,6 +841,8 @@ def compare_with_heuristic(
         Confidence margin, static floor and dynamic cap of the heuristic. [-, kW, kW]
     feeder : FeederDay, optional
         Already built inputs (else :func:`simbench_feeder_day`).
+    progress : callable(done, total), optional
+        Called after each of the four stages (feeder, network envelopes, heuristic, check). [-]
 
     Returns
     -------
@@ -767,10 +856,15 @@ def compare_with_heuristic(
     check_band(floor_kw, heuristic_cap_kw)
     if feeder is None:
         day = check_simbench_day(day, "day")
+    step = progress or (lambda done, total: None)
+    step(0, 4)
     fd = feeder if feeder is not None else simbench_feeder_day(grid_code, day)
+    step(1, 4)
     env = simbench_network_envelopes(fd, fairness, v_min_pu, v_max_pu, loading_max, cap_kw)
+    step(2, 4)
     heur = simbench_day_envelopes(fd.grid_code, fd.day, net=load_simbench_lv(fd.grid_code), m=m,
                                   floor_kw=floor_kw, cap_kw=heuristic_cap_kw, strategy=fairness)
+    step(3, 4)
     if len(heur.index) != len(fd.index) or heur.index[0] != fd.index[0]:
         raise ValidationError(
             f"heuristic envelopes cover {heur.index[0]} x {len(heur.index)} but the feeder day "
@@ -787,4 +881,5 @@ def compare_with_heuristic(
                           v_min_pu, v_max_pu, loading_max)
     params = {"m": m, "floor_kw": floor_kw, "cap_kw": heuristic_cap_kw, "allocation": fairness,
               "p_volt_kw": "transformer rating"}
+    step(4, 4)
     return EnvelopeComparison(fd, env, h_kw, chk, params)

@@ -40,6 +40,7 @@ from numpy.typing import NDArray
 
 from openvpp.envelopes.solar import daylight_mask, get_location, solar_curve_kw, sun_times_h
 from openvpp.errors import DataError, ValidationError
+from openvpp.units import H_PER_DAY, MIN_PER_H, STC_IRRADIANCE_W_PER_M2, mw_to_kw
 
 MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 #: VPP sites per transformer and their occurrences (seed 001 Table 2)
@@ -52,13 +53,27 @@ SEASONS_SOUTH = {3: "Autumn", 4: "Autumn", 5: "Shoulder", 8: "Shoulder", 6: "Win
 
 
 def season_of(month: int, southern: bool = True) -> str:
-    """Season category of seed 001 Figure 13 (Autumn, Shoulder, Winter, Summer) for a local month."""
+    """Season category of seed 001 Figure 13 (Autumn, Shoulder, Winter, Summer) for a local month.
+
+    Parameters
+    ----------
+    month : int
+        Local month, 1-12. [-]
+    southern : bool
+        True south of the equator.
+    """
     m = int(month) if southern else (int(month) + 5) % 12 + 1
     return SEASONS_SOUTH.get(m, "Summer")
 
 
 def winter_months(southern: bool = True) -> tuple[int, ...]:
-    """Local months of winter: June-August south of the equator, December-February north of it."""
+    """Local months of winter: June-August south of the equator, December-February north of it.
+
+    Parameters
+    ----------
+    southern : bool
+        True south of the equator.
+    """
     return (6, 7, 8) if southern else (12, 1, 2)
 
 
@@ -106,11 +121,13 @@ class ScenarioSet:
 
     @property
     def n_scenarios(self) -> int:
+        """N scenarios."""
         return len(self.names)
 
     @property
     def step_min(self) -> float:
-        return 24 * 60 / self.n_steps
+        """Step min."""
+        return H_PER_DAY * MIN_PER_H / self.n_steps
 
     @property
     def seasons(self) -> list[str]:
@@ -121,7 +138,13 @@ class ScenarioSet:
         ]
 
     def index(self, k: int) -> pd.DatetimeIndex:
-        """Time axis (interval starts, local time) of scenario ``k``."""
+        """Time axis (interval starts, local time) of scenario ``k``.
+
+        Parameters
+        ----------
+        k : int
+            Index or count. [-]
+        """
         return pd.date_range(self.dates[k], periods=self.n_steps, freq=pd.Timedelta(minutes=self.step_min))
 
 
@@ -140,11 +163,11 @@ def make_scenario_set(
     location : str or pvlib.location.Location
         ``"adelaide"`` (default, the seed's site), ``"santiago"`` or a pvlib Location.
     year : int
-        Calendar year for dates, weekday counts and sun times.
+        Calendar year for dates, weekday counts and sun times. [-]
     n_steps : int
-        Steps per day (288 = 5-min steps of the seed).
+        Steps per day (288 = 5-min steps of the seed). [-]
     heatwave_days : int
-        Days of the year represented by the heatwave scenario, taken from the summer month's non-workdays.
+        Days of the year represented by the heatwave scenario, taken from the summer month's non-workdays. [-]
     p_pv_kw, p_batt_kw : float
         Site PV and battery inverter ratings of the solar curve (seed: 5 kW each). [kW]
 
@@ -232,27 +255,24 @@ class ScenarioInputs:
 
     @property
     def n_transformers(self) -> int:
+        """N transformers."""
         return int(self.p_net_kw.shape[0])
 
 
 @functools.lru_cache(maxsize=4)
 def _simbench_profiles(grid_code: str) -> dict:
-    """Year-long 15-min load profiles of every load (kW) and the mean PV output per kWp of a SimBench grid."""
-    import simbench as sb
+    """Year-long 15-min load profiles of every load (kW) and the mean PV output per kWp of a SimBench grid,
+    read through :mod:`openvpp.data` (the one place that reads SimBench)."""
+    from openvpp.data import load_simbench_lv, simbench_profiles
 
-    try:
-        net = sb.get_simbench_net(grid_code)
-    except Exception as exc:  # simbench raises plain exceptions for unknown codes
-        raise DataError(
-            f"SimBench grid {grid_code!r} could not be loaded ({exc}); use a code such as '1-LV-rural1--2-sw'"
-        ) from exc
-    prof = sb.get_absolute_values(net, profiles_instead_of_study_cases=True)
-    load_kw = prof[("load", "p_mw")].to_numpy(dtype=float) * 1000.0
+    net = load_simbench_lv(grid_code)
+    prof = simbench_profiles(net)
+    load_kw = mw_to_kw(prof[("load", "p_mw")].to_numpy(dtype=float))
     is_pv = net.sgen["type"].astype(str).str.upper().str.contains("PV").to_numpy()
     if not is_pv.any():
         raise DataError(f"SimBench grid {grid_code!r} has no PV generators to derive PV profiles from")
-    pv_kw = prof[("sgen", "p_mw")].to_numpy(dtype=float)[:, is_pv] * 1000.0
-    pv_rated = net.sgen["p_mw"].to_numpy(dtype=float)[is_pv] * 1000.0
+    pv_kw = mw_to_kw(prof[("sgen", "p_mw")].to_numpy(dtype=float)[:, is_pv])
+    pv_rated = mw_to_kw(net.sgen["p_mw"].to_numpy(dtype=float)[is_pv])
     pv_per_kwp = (pv_kw / pv_rated).mean(axis=1)
     return {"load_kw": load_kw, "pv_per_kwp": pv_per_kwp}
 
@@ -260,9 +280,9 @@ def _simbench_profiles(grid_code: str) -> dict:
 def _periodic_interp(day_profiles: NDArray, n_steps: int) -> NDArray:
     """Linear interpolation of (…, n_src) daily profiles (values at interval starts) to n_steps per day."""
     n_src = day_profiles.shape[-1]
-    x_src = np.arange(n_src + 1) * (24.0 / n_src)
+    x_src = np.arange(n_src + 1) * (H_PER_DAY / n_src)
     ext = np.concatenate([day_profiles, day_profiles[..., :1]], axis=-1)
-    x_new = np.arange(n_steps) * (24.0 / n_steps)
+    x_new = np.arange(n_steps) * (H_PER_DAY / n_steps)
     flat = ext.reshape(-1, n_src + 1)
     j = np.minimum(np.searchsorted(x_src, x_new, side="right") - 1, n_src - 1)
     frac = (x_new - x_src[j]) / (x_src[j + 1] - x_src[j])
@@ -277,6 +297,17 @@ def scenario_profiles(
     performance_ratio: float = 0.8,
 ) -> dict:
     """Per-scenario mean load profiles of every SimBench load and PV output per kWp at the location.
+
+    Parameters
+    ----------
+    scenarios : ScenarioSet
+        Day-type scenario set.
+    grid_code : str
+        SimBench LV grid code.
+    ac_kw : float
+        Heatwave air-conditioning load per customer at its peak. [kW]
+    performance_ratio : float
+        PV performance ratio. [-]
 
     Returns
     -------
@@ -303,7 +334,7 @@ def scenario_profiles(
     n_s, k = scenarios.n_scenarios, scenarios.n_steps
     load_out = np.empty((load.shape[1], n_s, k))
     pv_out = np.empty((n_s, k))
-    t_mid = (np.arange(k) + 0.5) * (24.0 / k)
+    t_mid = (np.arange(k) + 0.5) * (H_PER_DAY / k)
     for s in range(n_s):
         src_month = (scenarios.month[s] - 1 + shift) % 12 + 1
         in_month = day_index.month == src_month
@@ -318,7 +349,7 @@ def scenario_profiles(
         load_out[:, s, :] = prof
         times = scenarios.dates[s] + pd.to_timedelta(t_mid, unit="h")
         ghi = loc.get_clearsky(times, model="haurwitz")["ghi"].to_numpy()
-        pv_out[s] = performance_ratio * ghi / 1000.0 * clear
+        pv_out[s] = performance_ratio * ghi / STC_IRRADIANCE_W_PER_M2 * clear
     return {"load_kw": load_out, "pv_per_kwp": pv_out}
 
 
@@ -337,7 +368,7 @@ def simbench_scenario_inputs(
     Parameters
     ----------
     n_transformers : int
-        Transformers to generate.
+        Transformers to generate. [-]
     location : str
         ``"adelaide"`` or ``"santiago"``.
     grid_code : str
@@ -353,7 +384,7 @@ def simbench_scenario_inputs(
     voltage_headroom : (float, float)
         Median and log-standard deviation of ``P_volt`` over the transformer's largest modelled reverse flow
         (lognormal). The default median 1.2 with ``m = 0.8`` leaves about 56 % of the transformers without
-        capacity that is unconstrained all year, as in Table 6 of seed 001.
+        capacity that is unconstrained all year, as in Table 6 of seed 001. [-]
 
     Returns
     -------

@@ -24,6 +24,7 @@ import pvlib
 from numpy.typing import ArrayLike, NDArray
 
 from openvpp.errors import ValidationError
+from openvpp.units import H_PER_DAY, S_PER_H
 
 #: built-in locations: latitude, longitude [deg], IANA time zone, altitude [m]
 LOCATIONS: dict[str, dict] = {
@@ -50,7 +51,13 @@ SOLAR_STRETCH = 1.2
 
 
 def get_location(location: str | pvlib.location.Location) -> pvlib.location.Location:
-    """A pvlib Location from a built-in name (``"adelaide"``, ``"santiago"``) or a Location itself."""
+    """A pvlib Location from a built-in name (``"adelaide"``, ``"santiago"``) or a Location itself.
+
+    Parameters
+    ----------
+    location : str | pvlib.location.Location
+        Built-in location name or a pvlib Location.
+    """
     if isinstance(location, pvlib.location.Location):
         return location
     key = str(location).strip().lower()
@@ -63,7 +70,13 @@ def get_location(location: str | pvlib.location.Location) -> pvlib.location.Loca
 
 
 def is_southern(location: str | pvlib.location.Location) -> bool:
-    """True for a location south of the equator (seasons shifted by six months)."""
+    """True for a location south of the equator (seasons shifted by six months).
+
+    Parameters
+    ----------
+    location : str | pvlib.location.Location
+        Built-in location name or a pvlib Location.
+    """
     return get_location(location).latitude < 0
 
 
@@ -75,7 +88,7 @@ def sun_times_h(
     Parameters
     ----------
     dates : array_like of date-like, shape (n_days,)
-        Local calendar dates.
+        Local calendar dates. [-]
     location : str or pvlib.location.Location
         Built-in name or a Location with its time zone.
 
@@ -95,8 +108,8 @@ def sun_times_h(
         raise ValidationError(
             f"the sun does not rise or set at {loc.name} on some of these dates (polar day/night)"
         )
-    rise = (srt["sunrise"] - days).dt.total_seconds().to_numpy() / 3600.0
-    sset = (srt["sunset"] - days).dt.total_seconds().to_numpy() / 3600.0
+    rise = (srt["sunrise"] - days).dt.total_seconds().to_numpy() / S_PER_H
+    sset = (srt["sunset"] - days).dt.total_seconds().to_numpy() / S_PER_H
     return rise, sset
 
 
@@ -108,6 +121,19 @@ def shash_pdf(
     ``z = (x - mu) / sigma``, ``r = sinh(tau asinh(z) - nu)``,
     ``f = tau cosh(tau asinh(z) - nu) exp(-r^2 / 2) / (sigma sqrt(2 pi) sqrt(1 + z^2))``. ``nu`` sets the
     skewness, ``tau`` the tail weight (``nu = 0, tau = 1`` is the normal density).
+
+    Parameters
+    ----------
+    x : ArrayLike
+        Values. [-]
+    mu : float
+        Location. [-]
+    sigma : float
+        Scale (> 0). [-]
+    nu : float
+        Skewness. [-]
+    tau : float
+        Tail weight (> 0). [-]
     """
     if not sigma > 0 or not tau > 0:
         raise ValidationError(f"shash_pdf needs sigma > 0 and tau > 0 (got sigma={sigma!r}, tau={tau!r})")
@@ -119,10 +145,16 @@ def shash_pdf(
 
 
 def step_midpoints_h(n_steps: int) -> NDArray[np.float64]:
-    """Midpoint of each of ``n_steps`` equal steps of a 24-h day, in hours after midnight."""
+    """Midpoint of each of ``n_steps`` equal steps of a 24-h day, in hours after midnight.
+
+    Parameters
+    ----------
+    n_steps : int
+        Steps per day. [-]
+    """
     if int(n_steps) != n_steps or n_steps <= 0:
         raise ValidationError(f"n_steps must be a positive integer (got {n_steps!r})")
-    dt_h = 24.0 / n_steps
+    dt_h = H_PER_DAY / n_steps
     return (np.arange(n_steps, dtype=np.float64) + 0.5) * dt_h
 
 
@@ -143,7 +175,7 @@ def daylight_mask(sunrise_h: ArrayLike, sunset_h: ArrayLike, n_steps: int = 288)
     sunrise_h, sunset_h : array_like, shape (n_days,)
         Local sunrise and sunset. [h]
     n_steps : int
-        Steps per day (288 for 5-min steps).
+        Steps per day (288 for 5-min steps). [-]
 
     Returns
     -------
@@ -173,7 +205,7 @@ def solar_shape(
     sunrise_h, sunset_h : array_like, shape (n_days,)
         Local sunrise and sunset. [h]
     n_steps : int
-        Steps per day.
+        Steps per day. [-]
     nu, tau : float
         Skewness and tail-weight parameters of the SHASHo density. [-]
     stretch : float
@@ -218,11 +250,11 @@ def solar_curve_kw(
     sunrise_h, sunset_h : array_like, shape (n_days,)
         Local sunrise and sunset. [h]
     n_steps : int
-        Steps per day.
+        Steps per day. [-]
     p_pv_kw, p_batt_kw : float
         PV inverter and battery inverter export ratings (>= 0). [kW]
     **shape_kwargs
-        ``nu``, ``tau``, ``stretch`` of :func:`solar_shape`.
+        ``nu``, ``tau``, ``stretch`` of :func:`solar_shape`. [-]
 
     Returns
     -------

@@ -32,18 +32,21 @@ from openvpp.envelopes.engine import (
     check_margin,
     check_n_sites,
     limit_headroom_kw,
+    mediated_kw,
+    raw_limit_kw,
+    raw_per_site_kw,
 )
 from openvpp.envelopes.metrics import (
     UNCONSTRAINED_PCT,
-    _lower_quantiles,
     available_energy_kwh,
-    check_day_weights,
-    hosting_quantile_levels,
+    capacity_metrics,
+    hosting_capacity_kw,
     hosting_table,
 )
 from openvpp.envelopes.scenarios import TABLE2_COUNTS, TABLE2_SITES, ScenarioSet
 from openvpp.envelopes.solar import solar_shape
 from openvpp.errors import ConfigError, ValidationError
+from openvpp.units import H_PER_DAY, kw_to_mw
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,13 +70,24 @@ class ArraySource:
 
     @property
     def n_transformers(self) -> int:
+        """N transformers."""
         return int(np.asarray(self.p_net_kw).shape[0])
 
     @property
     def shape(self) -> tuple[int, int, int]:
+        """Shape."""
         return tuple(np.asarray(self.p_net_kw).shape)  # type: ignore[return-value]
 
     def chunk(self, start: int, stop: int) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+        """Chunk.
+
+        Parameters
+        ----------
+        start : int
+            The start. [-]
+        stop : int
+            The stop. [-]
+        """
         return (
             np.asarray(self.p_net_kw)[start:stop],
             np.asarray(self.p_volt_kw, dtype=float)[start:stop],
@@ -94,28 +108,157 @@ def _hash_uniform(i: NDArray, j: int, seed: int) -> NDArray[np.float64]:
     return (x >> np.uint64(11)).astype(np.float64) / float(2**53)
 
 
+#: bundled table with the seed's hosting targets and the calibrated synthetic population
+CALIBRATION_TABLE = "sapn_hosting_calibration"
+
+
+@dataclasses.dataclass(frozen=True)
+class PopulationParams:
+    """Distributions of the synthetic transformer population of :class:`SyntheticSource`.
+
+    Per transformer ``i`` (``z_k`` standard normal scores from a counter-based hash of ``i``):
+    peak demand ``a_i = a_median_kw exp(a_log_sd z_0)``; PV export at the solar peak ``b_i = a_i
+    pv_ratio_median exp(pv_ratio_log_sd z_1)``; noise scale ``c_i = noise_ratio a_i``; the largest modelled
+    reverse flow ``F_i = max(-min_t p_net_i(t), 0)``; voltage limit ``P_volt_i = F_i headroom_median
+    exp(headroom_log_sd z_3)``; thermal limit ``P_therm_i = 1.5 max_t |p_net_i(t)|``.
+
+    Parameters
+    ----------
+    a_median_kw : float
+        Median peak demand of a transformer. [kW]
+    a_log_sd : float
+        Log-standard deviation of the peak demand. [-]
+    pv_ratio_median, pv_ratio_log_sd : float
+        Median and log-sd of PV export at the solar peak over peak demand. [-]
+    headroom_median, headroom_log_sd : float
+        Median and log-sd of ``P_volt`` over the largest modelled reverse flow. [-]
+    noise_ratio : float
+        Standard deviation scale of the per-step noise relative to peak demand (x 0.08). [-]
+    source : str
+        Where the values come from.
+    """
+
+    a_median_kw: float
+    a_log_sd: float
+    pv_ratio_median: float
+    pv_ratio_log_sd: float
+    headroom_median: float
+    headroom_log_sd: float
+    noise_ratio: float
+    source: str = ""
+
+    @classmethod
+    def calibrated(cls) -> PopulationParams:
+        """The population calibrated to seed 001 Table 6 and Figure 21 (bundled ``sapn_hosting_calibration``).
+
+        Returns
+        -------
+        PopulationParams
+        """
+        from openvpp.data import bundled_table
+
+        tab = bundled_table(CALIBRATION_TABLE)
+        pop = dict(tab["population"])  # type: ignore[index]
+        return cls(**{f.name: pop[f.name] for f in dataclasses.fields(cls) if f.name in pop})
+
+    def as_vector(self) -> NDArray[np.float64]:
+        """The seven numbers in field order (calibration vector).
+
+        Returns
+        -------
+        numpy.ndarray, shape (7,)
+            [kW, -, -, -, -, -, -]
+        """
+        return np.array([self.a_median_kw, self.a_log_sd, self.pv_ratio_median, self.pv_ratio_log_sd,
+                         self.headroom_median, self.headroom_log_sd, self.noise_ratio])
+
+
+def population_inputs(
+    index: NDArray,
+    load_shape: NDArray,
+    pv_shape: NDArray,
+    noise_bank: NDArray,
+    params: PopulationParams,
+    seed: int = 0,
+) -> tuple[NDArray, NDArray, NDArray]:
+    """Constraint-engine inputs of transformers ``index`` of the synthetic population (see
+    :class:`PopulationParams`); deterministic per transformer whatever the chunking.
+
+    Parameters
+    ----------
+    index : numpy.ndarray of int, shape (R,)
+        Transformer numbers. [-]
+    load_shape, pv_shape : numpy.ndarray, shape (S, K)
+        Demand shape (1 at the yearly peak) and solar shape in [0, 1]. [-]
+    noise_bank : numpy.ndarray, shape (64, S, K)
+        Noise profiles. [-]
+    params : PopulationParams
+        Population distributions.
+    seed : int
+        Seed of the hash. [-]
+
+    Returns
+    -------
+    (p_net_kw, p_volt_kw, p_therm_kw) : tuple of numpy.ndarray
+        Shapes (R, S, K), (R,), (R,). [kW]
+    """
+    from scipy.special import ndtri
+
+    def z(j: int) -> NDArray[np.float64]:
+        return ndtri(np.clip(_hash_uniform(index, j, seed), 1e-12, 1.0 - 1e-12))
+
+    a = params.a_median_kw * np.exp(params.a_log_sd * z(0))
+    b = a * params.pv_ratio_median * np.exp(params.pv_ratio_log_sd * z(1))
+    c = params.noise_ratio * a
+    dt = load_shape.dtype
+    p = a.astype(dt)[:, None, None] * load_shape[None]
+    p -= b.astype(dt)[:, None, None] * pv_shape[None]
+    p += c.astype(dt)[:, None, None] * noise_bank[index % noise_bank.shape[0]]
+    backfeed = np.maximum(-p.min(axis=(1, 2)).astype(float), 0.0)
+    p_volt = backfeed * params.headroom_median * np.exp(params.headroom_log_sd * z(3))
+    p_therm = 1.5 * np.abs(p).max(axis=(1, 2)).astype(float)
+    return p, p_volt, p_therm
+
+
 @dataclasses.dataclass(frozen=True)
 class SyntheticSource:
     """Synthetic constraint-engine inputs of any shape, deterministic per transformer.
 
     ``p_net_i(s, t) = a_i L(s, t) - b_i P(s, t) + c_i E_{i mod 64}(s, t)``: a double-peaked residential
     demand shape ``L`` scaled by season, the approximate solar shape ``P`` of the scenario set, and one of 64
-    seeded noise profiles ``E``. Per-transformer scalars (peak demand 20-300 kW, PV 0.5-2 x peak, headroom,
-    VPP sites from seed 001 Table 2) come from a counter-based hash of the transformer index, so any chunk
-    of transformers is generated identically wherever it runs.
+    seeded noise profiles ``E``; per-transformer scalars follow :class:`PopulationParams` (by default the
+    population calibrated to seed 001 Table 6 and Figure 21, see docs/envelopes.md) and the VPP sites
+    seed 001 Table 2. They come from a counter-based hash of the transformer index, so any chunk of
+    transformers is generated identically wherever it runs.
+
+    Parameters
+    ----------
+    n_transformers : int
+        Population size. [-]
+    scenarios : ScenarioSet
+        Day-type scenarios.
+    seed : int
+        Seed. [-]
+    dtype : str
+        Float type of the inputs.
+    params : PopulationParams, optional
+        Population distributions (default :meth:`PopulationParams.calibrated`).
     """
 
     n_transformers: int
     scenarios: ScenarioSet
     seed: int = 0
     dtype: str = "float32"
+    params: PopulationParams | None = None
 
     def __post_init__(self) -> None:
         if int(self.n_transformers) != self.n_transformers or self.n_transformers < 1:
             raise ValidationError(f"n_transformers must be a positive integer (got {self.n_transformers!r})")
+        if self.params is None:
+            object.__setattr__(self, "params", PopulationParams.calibrated())
         sc = self.scenarios
         k = sc.n_steps
-        t = (np.arange(k) + 0.5) * 24.0 / k
+        t = (np.arange(k) + 0.5) * H_PER_DAY / k
         day = (
             0.35 + 0.5 * np.exp(-0.5 * ((t - 8.0) / 1.5) ** 2) + 0.9 * np.exp(-0.5 * ((t - 19.0) / 2.0) ** 2)
         )
@@ -134,20 +277,37 @@ class SyntheticSource:
 
     @property
     def shape(self) -> tuple[int, int, int]:
+        """(n_transformers, n_scenarios, n_steps). [-]"""
         return (int(self.n_transformers), self.scenarios.n_scenarios, self.scenarios.n_steps)
 
+    def shapes(self) -> tuple[NDArray, NDArray, NDArray]:
+        """The demand shape L (S, K), solar shape P (S, K) and noise bank E (64, S, K) of the population.
+
+        Returns
+        -------
+        (load_shape, pv_shape, noise_bank) : tuple of numpy.ndarray
+            [-]
+        """
+        return self._load, self._pv, self._bank  # type: ignore[attr-defined]
+
     def chunk(self, start: int, stop: int) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+        """Inputs of transformers ``start`` .. ``stop - 1``.
+
+        Parameters
+        ----------
+        start, stop : int
+            Transformer range. [-]
+
+        Returns
+        -------
+        (p_net_kw, p_volt_kw, p_therm_kw, n_sites) : tuple of numpy.ndarray
+            [kW], [kW], [kW], [-]
+        """
         i = np.arange(start, min(stop, self.n_transformers))
-        a = 20.0 + 280.0 * _hash_uniform(i, 0, self.seed)
-        b = a * (0.5 + 1.5 * _hash_uniform(i, 1, self.seed))
-        c = a * _hash_uniform(i, 2, self.seed)
-        dt = np.dtype(self.dtype)
-        p = a.astype(dt)[:, None, None] * self._load[None]  # type: ignore[attr-defined]
-        p -= b.astype(dt)[:, None, None] * self._pv[None]  # type: ignore[attr-defined]
-        p += c.astype(dt)[:, None, None] * self._bank[i % 64]  # type: ignore[attr-defined]
-        p_volt = (b - 0.3 * a) * np.exp(0.45 * (2.0 * _hash_uniform(i, 3, self.seed) - 1.0)) * 1.2
-        p_volt = np.maximum(p_volt, 1.0)
-        p_therm = 1.2 * a + 50.0 * _hash_uniform(i, 4, self.seed)
+        assert self.params is not None  # set in __post_init__
+        p, p_volt, p_therm = population_inputs(
+            i, self._load, self._pv, self._bank, self.params, self.seed  # type: ignore[attr-defined]
+        )
         cdf = np.cumsum(TABLE2_COUNTS) / TABLE2_COUNTS.sum()
         n_sites = TABLE2_SITES[np.searchsorted(cdf, _hash_uniform(i, 5, self.seed), side="right")]
         return p, p_volt, p_therm, n_sites
@@ -191,12 +351,18 @@ class SweepResult:
     m: float
 
     def vpp_mean(self, per_site: NDArray) -> NDArray:
-        """Average over every VPP site of a (n_transformers, n_scenarios) per-site metric."""
+        """Average over every VPP site of a (n_transformers, n_scenarios) per-site metric.
+
+        Parameters
+        ----------
+        per_site : NDArray
+            Per-site metric per transformer. [-]
+        """
         return np.tensordot(self.n_sites.astype(float), per_site, axes=(0, 0)) / self.n_sites.sum()
 
     def hosting_curve_mw(self) -> NDArray:
         """Hosting capacity summed over transformers at each unconstrained level (seed 001 Figure 21). [MW]"""
-        return self.hosting_kw.sum(axis=0) / 1000.0
+        return kw_to_mw(self.hosting_kw.sum(axis=0))
 
     def table6(self) -> NDArray:
         """Share of transformers by 100 %-unconstrained capacity class (seed 001 Table 6). [%]"""
@@ -225,17 +391,6 @@ class SweepResult:
         }
 
 
-def _daylight_ranges(daylight: NDArray[np.bool_]) -> list[tuple[int, int]] | None:
-    """(first, stop) of each scenario's daylight steps when they are contiguous, else None."""
-    out = []
-    for row in daylight:
-        idx = np.flatnonzero(row)
-        if idx.size == 0 or idx[-1] - idx[0] + 1 != idx.size:
-            return None
-        out.append((int(idx[0]), int(idx[-1]) + 1))
-    return out
-
-
 def process_chunk(
     p_net_kw: NDArray,
     p_volt_kw: NDArray,
@@ -251,49 +406,52 @@ def process_chunk(
 ) -> dict[str, NDArray]:
     """Constraint engine and every metric for one chunk of transformers (the kernel of :func:`run_sweep`).
 
-    Shapes: ``p_net_kw`` (R, S, K); ``p_volt_kw``, ``p_therm_kw``, ``n_sites`` (R,); ``solar_kw``,
-    ``daylight`` (S, K); ``day_weights`` (S,). Returns per-transformer ``ac_day_kw``, ``ac_dl_kw``,
-    ``re_kwh`` (R, S), ``hosting_kw`` (R, L), and the chunk sums ``sum_raw_kw`` and ``sum_mediated_kw``
-    (S, K) over transformers of ``C_i`` and ``N_i M_i``.
+    Calls the same functions a single-transformer user calls -- :func:`~openvpp.envelopes.engine
+    .raw_limit_kw` (eq. 1), :func:`~openvpp.envelopes.engine.raw_per_site_kw` (eq. 2),
+    :func:`~openvpp.envelopes.engine.mediated_kw` (eqs 4-6), :func:`~openvpp.envelopes.metrics
+    .hosting_capacity_kw` (§4.2) and :func:`~openvpp.envelopes.metrics.capacity_metrics` (§2.4) -- reusing
+    one chunk-sized buffer for the raw, per-site and mediated limits.
+
+    Parameters
+    ----------
+    p_net_kw : numpy.ndarray, shape (R, S, K)
+        Modelled net demand of each transformer (load convention). [kW]
+    p_volt_kw, p_therm_kw : numpy.ndarray, shape (R,)
+        Reverse-flow limits. [kW]
+    n_sites : numpy.ndarray, shape (R,)
+        VPP sites per transformer. [-]
+    solar_kw : numpy.ndarray, shape (S, K)
+        Export capability curve. [kW]
+    daylight : numpy.ndarray of bool, shape (S, K)
+        Daylight steps. [-]
+    day_weights : numpy.ndarray, shape (S,)
+        Days each scenario stands for. [d]
+    m : float
+        Confidence margin. [-]
+    floor_kw, cap_kw : float
+        Mediated band. [kW]
+    unconstrained_pct : tuple of float
+        Hosting levels. [%]
+
+    Returns
+    -------
+    dict of numpy.ndarray
+        Per transformer ``ac_day_kw``, ``ac_dl_kw`` [kW], ``re_kwh`` [kWh] (R, S), ``hosting_kw`` (R, L) [kW],
+        ``n_sites`` (R,) [-]; chunk sums ``sum_raw_kw`` and ``sum_mediated_kw`` (S, K) of ``C_i`` and
+        ``N_i M_i`` [kW].
     """
     p = np.asarray(p_net_kw)
     if p.dtype.kind != "f":
         p = p.astype(float)
-    if not np.all(np.isfinite(p)):
-        bad = np.argwhere(~np.isfinite(p))[0]
-        raise ValidationError(f"p_net_kw contains NaN or inf at {tuple(int(b) for b in bad)}; fill it first")
-    r, s, k = p.shape
-    head = limit_headroom_kw(p_volt_kw, p_therm_kw, m).astype(p.dtype)
-    n = check_n_sites(n_sites, r)
-    raw = p + head[:, None, None]
-    w = check_day_weights(day_weights, s)
-    pos = w > 0
-    qs = hosting_quantile_levels(unconstrained_pct)
-    x = raw if np.all(pos) else raw[:, pos, :]
-    hosting = np.maximum(_lower_quantiles(x, w[pos], qs), 0.0)
+    # one code path with the array functions of engine.py and metrics.py (seed 001 §2.2, §2.4, §4)
+    raw = raw_limit_kw(p, p_volt_kw, p_therm_kw, m)
+    n = check_n_sites(n_sites, raw.shape[0])
+    hosting = hosting_capacity_kw(raw, day_weights, unconstrained_pct)
     sum_raw = raw.sum(axis=0, dtype=float)
-    med = raw  # reuse the buffer: raw is no longer needed
-    med *= (1.0 / n).astype(p.dtype)[:, None, None]
-    np.clip(med, floor_kw, cap_kw, out=med)
-    ac_day = med.mean(axis=-1, dtype=float)
+    med = raw_per_site_kw(raw, n, out=raw)  # reuse the buffer: raw is no longer needed
+    mediated_kw(med, floor_kw, cap_kw, out=med)
     sum_med = np.einsum("r,rsk->sk", n, med, dtype=np.float64, casting="safe")
-    solar = np.asarray(solar_kw, dtype=p.dtype)
-    np.minimum(med, solar[None], out=med)
-    dl = np.asarray(daylight, dtype=bool)
-    n_dl = dl.sum(axis=1)
-    ranges = _daylight_ranges(dl)
-    dt_h = 24.0 / k
-    if ranges is not None:
-        sdl = np.empty((r, s))
-        for j, (a, b) in enumerate(ranges):
-            sdl[:, j] = med[:, j, a:b].sum(axis=-1, dtype=float)
-    else:
-        sdl = np.where(dl[None], med, 0.0).sum(axis=-1, dtype=float)
-    ac_dl = sdl / n_dl
-    if float(solar.min()) >= floor_kw:
-        re = (sdl - floor_kw * n_dl) * dt_h  # min(M, S) >= floor everywhere
-    else:
-        re = np.where(dl[None], np.maximum(med - floor_kw, 0.0), 0.0).sum(axis=-1, dtype=float) * dt_h
+    ac_day, ac_dl, re = capacity_metrics(med, solar_kw, daylight, floor_kw, overwrite=True)
     return {
         "ac_day_kw": ac_day,
         "ac_dl_kw": ac_dl,
@@ -338,9 +496,9 @@ def run_sweep(
     unconstrained_pct : tuple of float
         Hosting-capacity levels. [%]
     chunk_transformers : int
-        Transformers per chunk (memory ~ 3 x chunk x scenarios x steps x 8 bytes).
+        Transformers per chunk (memory ~ 3 x chunk x scenarios x steps x 8 bytes). [-]
     workers : int, optional
-        Run on a dask.distributed LocalCluster with this many workers.
+        Run on a dask.distributed LocalCluster with this many workers. [-]
     scheduler : str, optional
         Address of a running Dask scheduler (``tcp://host:8786``); overrides ``workers``.
     processes : bool
@@ -381,28 +539,54 @@ def run_sweep(
     return _assemble(parts, scenarios, m, unconstrained_pct)
 
 
+#: seconds to wait for a Dask scheduler before giving up [s]
+SCHEDULER_TIMEOUT_S = 5.0
+
+
 def check_sweep_options(
-    chunk_transformers: int = 32, workers: int | None = None, scheduler: str | None = None
+    chunk_transformers: int = 32,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    names: Callable[[str], str] | None = None,
 ) -> None:
     """Validate the execution options of :func:`run_sweep` (cheap: call it before building inputs).
+
+    Parameters
+    ----------
+    chunk_transformers : int
+        Transformers per chunk (>= 1). [-]
+    workers : int, optional
+        LocalCluster workers (>= 1); not together with ``scheduler``. [-]
+    scheduler : str, optional
+        Address of a running Dask scheduler, ``tcp://host:port``.
+    names : callable, optional
+        Maps a parameter name to the name used in messages (e.g. ``"workers"`` -> ``"--workers"``).
 
     Raises
     ------
     ValidationError
-        Naming the option: ``chunk_transformers`` and ``workers`` must be positive whole numbers,
-        ``scheduler`` a non-empty address such as ``tcp://host:8786``.
+        Naming the option.
     """
-    for name, v in (("chunk_transformers", chunk_transformers), ("workers", workers)):
-        if v is None and name == "workers":
+    name = names or (lambda k: k)
+    for key, v in (("chunk_transformers", chunk_transformers), ("workers", workers)):
+        if v is None and key == "workers":
             continue
         if isinstance(v, bool) or not isinstance(v, int | np.integer | float) or not np.isfinite(v) \
                 or int(v) != v or v < 1:
-            raise ValidationError(f"{name} must be a positive integer (got {v!r}); e.g. 2")
-    if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
+            raise ValidationError(f"{name(key)} must be a positive integer (got {v!r}); e.g. 2")
+    if workers is not None and scheduler is not None:
         raise ValidationError(
-            f"scheduler must be the address of a running Dask scheduler such as 'tcp://host:8786' "
-            f"(got {scheduler!r})"
+            f"{name('workers')} and {name('scheduler')} exclude each other: {name('workers')} starts a local "
+            f"cluster, {name('scheduler')} uses a running one (got both); pass one of them"
         )
+    if scheduler is not None:
+        text = scheduler.strip() if isinstance(scheduler, str) else ""
+        host, _, port = text.rpartition("://")[2].rpartition(":")
+        if not text or not host or not port.isdigit():
+            raise ValidationError(
+                f"{name('scheduler')} must be the address of a running Dask scheduler such as "
+                f"'tcp://host:8786' (got {scheduler!r})"
+            )
 
 
 def _run_distributed(source, bounds, args, workers, scheduler, processes, progress) -> list[dict]:
@@ -411,12 +595,13 @@ def _run_distributed(source, bounds, args, workers, scheduler, processes, progre
     cluster = None
     if scheduler is not None:
         try:
-            client = Client(scheduler)
-        except (OSError, ValueError, TypeError) as exc:
+            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT_S)
+        except Exception as exc:  # dask raises OSError, TimeoutError, even MemoryError on a bad address
             raise ConfigError(
-                f"scheduler {scheduler!r} cannot be reached ({exc}); start one with `dask scheduler` and "
-                "pass its address (tcp://host:8786), or use --workers N for a local cluster"
-            ) from exc
+                f"Dask scheduler {scheduler!r} cannot be reached within {SCHEDULER_TIMEOUT_S:g} s "
+                f"({type(exc).__name__}: {exc}); start one with `dask scheduler` and pass its address "
+                "(tcp://host:8786), or use --workers N for a local cluster"
+            ) from None
     else:
         cluster = LocalCluster(
             n_workers=int(workers), threads_per_worker=1, processes=processes, dashboard_address=None

@@ -24,15 +24,18 @@ from numpy.typing import ArrayLike, NDArray
 
 from openvpp.errors import ValidationError
 from openvpp.flex.metrics import FlexMetrics, full_range_rate, ramp_limited_energy_kwh
+from openvpp.units import MIN_PER_H
 
 
-def _check(dt_h: float, horizon_h: float) -> int:
-    for name, v in (("dt_h", dt_h), ("horizon_h", horizon_h)):
-        if not np.isfinite(v) or v <= 0:
+def _check(dt_h: float, horizon_h: float, names: tuple[str, str] = ("dt_h", "horizon_h")) -> int:
+    for name, v in zip(names, (dt_h, horizon_h), strict=True):
+        if isinstance(v, bool) or not isinstance(v, int | float | np.number) or not np.isfinite(v) or v <= 0:
             raise ValidationError(f"{name} must be a positive number of hours (got {v!r})")
     n_h = round(horizon_h / dt_h)
     if n_h < 1 or abs(n_h * dt_h - horizon_h) > 1e-9 * max(1.0, horizon_h):
-        raise ValidationError(f"horizon_h ({horizon_h} h) must be a whole number of steps of dt_h ({dt_h} h)")
+        raise ValidationError(
+            f"{names[1]} ({horizon_h} h) must be a whole number of steps of {names[0]} ({dt_h} h)"
+        )
     return int(n_h)
 
 
@@ -93,7 +96,7 @@ def _generator_rates(device: Any, dt_h: float) -> tuple[NDArray, NDArray]:
     Either may be inf (unlimited) or 0 (a unit at standstill cannot ramp down).
     """
     r_lo, r_hi = device.ramp_range(dt_h)  # changes of p_kw over the step
-    per_min = dt_h * 60.0
+    per_min = dt_h * MIN_PER_H
     return -r_lo / per_min, r_hi / per_min
 
 
@@ -108,6 +111,17 @@ def metrics_from_battery(device: Any, dt_h: float, horizon_h: float, ccp: ArrayL
     ``eps`` is the energy that reaches (+) or leaves (-) the grid over the horizon: the stored energy above
     the SoC floor times the discharge efficiency (after self-discharge), or the room below the ceiling
     divided by the charge efficiency, capped by the ramp-limited trapezoid at the power ratings.
+
+    Parameters
+    ----------
+    device : Any
+        Device model holding its parameters and state.
+    dt_h : float
+        Step over which the power range is reachable. [h]
+    horizon_h : float
+        Horizon of the energy metric. [h]
+    ccp : ArrayLike
+        Common connection point (index or None for the VPP). [-]
     """
     _check(dt_h, horizon_h)
     pr = device.params
@@ -134,6 +148,17 @@ def metrics_from_pv(device: Any, dt_h: float, horizon_h: float, ccp: ArrayLike =
 
     The output can be curtailed to zero, so ``eps`` spans from the energy of a ramp down to zero to the
     available energy over the horizon (the device's series from its time cursor on).
+
+    Parameters
+    ----------
+    device : Any
+        Device model holding its parameters and state.
+    dt_h : float
+        Step over which the power range is reachable. [h]
+    horizon_h : float
+        Horizon of the energy metric. [h]
+    ccp : ArrayLike
+        Common connection point (index or None for the VPP). [-]
     """
     n_h = _check(dt_h, horizon_h)
     if device.steps_left < n_h:
@@ -149,7 +174,7 @@ def metrics_from_pv(device: Any, dt_h: float, horizon_h: float, ccp: ArrayLike =
         e_max = avail.sum(axis=1) * dt_h
     else:  # ramp up from the present output, never above the available power
         t_h = dt_h * np.arange(1, n_h + 1)
-        ramped = device.p_ac_kw[:, None] + rate[:, None] * t_h[None, :] * 60.0
+        ramped = device.p_ac_kw[:, None] + rate[:, None] * t_h[None, :] * MIN_PER_H
         e_max = np.minimum(avail, ramped).sum(axis=1) * dt_h
     e_min = np.minimum(ramp_limited_energy_kwh(device.p_ac_kw, 0.0, pr.ramp_kw_per_min, horizon_h), e_max)
     return _table(
@@ -167,6 +192,19 @@ def metrics_from_dispatchable_generator(
     ``rho`` up is the synchronised up-ramp, or the start-up ramp from standstill; ``rho`` down the down-ramp
     (zero at standstill). ``eps`` spans from the energy of a shutdown along the down-ramp to the energy of a
     ramp to rated output, capped by the reservoir (usable level plus inflow over the horizon).
+
+    Parameters
+    ----------
+    device : Any
+        Device model holding its parameters and state.
+    dt_h : float
+        Step over which the power range is reachable. [h]
+    horizon_h : float
+        Horizon of the energy metric. [h]
+    ccp : ArrayLike
+        Common connection point (index or None for the VPP). [-]
+    inflow_kw : ArrayLike | None
+        Water inflow expressed as power. [kW]
     """
     _check(dt_h, horizon_h)
     pr = device.params
@@ -195,6 +233,19 @@ def metrics_from_variable_generator(
 
     Seed 003 §3.2: the flexibility of a variable unit is probabilistic; call once per quantile ("p10",
     "p50", "p90") for the P10 / P50 / P90 sets (mind the forecast's naming convention, see its docstring).
+
+    Parameters
+    ----------
+    device : Any
+        Device model holding its parameters and state.
+    dt_h : float
+        Step over which the power range is reachable. [h]
+    horizon_h : float
+        Horizon of the energy metric. [h]
+    quantile : str
+        ``P10``, ``P50`` or ``P90``.
+    ccp : ArrayLike
+        Common connection point (index or None for the VPP). [-]
     """
     n_h = _check(dt_h, horizon_h)
     pr = device.params
@@ -232,14 +283,42 @@ def _thermal(device: Any, dt_h: float, horizon_h: float, ccp: ArrayLike, **input
 def metrics_from_heatpump(
     device: Any, dt_h: float, horizon_h: float, t_out_c: ArrayLike, ccp: ArrayLike = 0
 ) -> FlexMetrics:
-    """Metrics of a :class:`openvpp.der.heatpump.HeatPump` at outdoor temperature ``t_out_c`` [degC]."""
+    """Metrics of a :class:`openvpp.der.heatpump.HeatPump` at outdoor temperature ``t_out_c`` [degC].
+
+    Parameters
+    ----------
+    device : Any
+        Device model holding its parameters and state.
+    dt_h : float
+        Step over which the power range is reachable. [h]
+    horizon_h : float
+        Horizon of the energy metric. [h]
+    t_out_c : ArrayLike
+        Outdoor temperature. [degC]
+    ccp : ArrayLike
+        Common connection point (index or None for the VPP). [-]
+    """
     return _thermal(device, dt_h, horizon_h, ccp, t_out_c=t_out_c)
 
 
 def metrics_from_waterheater(
     device: Any, dt_h: float, horizon_h: float, draw_l_per_min: ArrayLike | None = None, ccp: ArrayLike = 0
 ) -> FlexMetrics:
-    """Metrics of a :class:`openvpp.der.waterheater.WaterHeater` with an expected draw [L/min]."""
+    """Metrics of a :class:`openvpp.der.waterheater.WaterHeater` with an expected draw [L/min].
+
+    Parameters
+    ----------
+    device : Any
+        Device model holding its parameters and state.
+    dt_h : float
+        Step over which the power range is reachable. [h]
+    horizon_h : float
+        Horizon of the energy metric. [h]
+    draw_l_per_min : ArrayLike | None
+        Hot-water draw. [l/min]
+    ccp : ArrayLike
+        Common connection point (index or None for the VPP). [-]
+    """
     return _thermal(device, dt_h, horizon_h, ccp, draw_l_per_min=draw_l_per_min)
 
 
@@ -248,6 +327,17 @@ def metrics_from_flexload(device: Any, dt_h: float, horizon_h: float, ccp: Array
 
     ``eps`` spans the baseline energy over the horizon plus the shiftable task that fits in it (most
     consumption) down to the baseline less one curtailment event (least consumption), if an event is left.
+
+    Parameters
+    ----------
+    device : Any
+        Device model holding its parameters and state.
+    dt_h : float
+        Step over which the power range is reachable. [h]
+    horizon_h : float
+        Horizon of the energy metric. [h]
+    ccp : ArrayLike
+        Common connection point (index or None for the VPP). [-]
     """
     n_h = _check(dt_h, horizon_h)
     pr = device.params
@@ -288,6 +378,17 @@ def metrics_from_ev(device: Any, dt_h: float, horizon_h: float, ccp: ArrayLike =
     its battery at the connection rating during its connected steps, deliver (V2G) down to its floor, and
     must absorb what its departure target still needs if it leaves within the horizon (or cannot make it
     up after the horizon at full power).
+
+    Parameters
+    ----------
+    device : Any
+        Device model holding its parameters and state.
+    dt_h : float
+        Step over which the power range is reachable. [h]
+    horizon_h : float
+        Horizon of the energy metric. [h]
+    ccp : ArrayLike
+        Common connection point (index or None for the VPP). [-]
     """
     n_h = _check(dt_h, horizon_h)
     pr = device.params

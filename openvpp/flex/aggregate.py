@@ -68,6 +68,15 @@ class PQRegions:
 
         Returns the status and the smallest margin ``min_k (h_k - d_k . x)`` (negative: outside the outer
         polygon, certainly infeasible). "inside" is certain: the point is inside the inner polygon.
+
+        Parameters
+        ----------
+        i : int
+            Index of the CCP. [-]
+        pi_mw : float
+            Active power of the point. [MW]
+        phi_mvar : float
+            Reactive power of the point. [Mvar]
         """
         x = np.array([pi_mw, phi_mvar], dtype=float)
         margin = float(np.min(self.h[i] - self.directions @ x))
@@ -119,7 +128,13 @@ class AggregateFlexibility:
     pi_eps: dict[Any, NDArray[np.float64]] | None = None
 
     def row(self, ccp: int) -> int:
-        """Row of CCP code ``ccp`` in the per-CCP arrays."""
+        """Row of CCP code ``ccp`` in the per-CCP arrays.
+
+        Parameters
+        ----------
+        ccp : int
+            Common connection point (index or None for the VPP). [-]
+        """
         hit = np.flatnonzero(self.ccp_codes == int(ccp))
         if hit.size == 0:
             raise ValidationError(
@@ -128,7 +143,15 @@ class AggregateFlexibility:
         return int(hit[0])
 
     def interval(self, metric: str, ccp: int | None = None) -> tuple[float, float]:
-        """Available interval of ``metric`` at CCP code ``ccp`` or, with ``ccp=None``, for the whole VPP."""
+        """Available interval of ``metric`` at CCP code ``ccp`` or, with ``ccp=None``, for the whole VPP.
+
+        Parameters
+        ----------
+        metric : str
+            Metric name (``pi``, ``rho``, ``epsilon``, ``phi``, ``psi``).
+        ccp : int | None
+            Common connection point (index or None for the VPP). [-]
+        """
         spec = _spec(metric)
         if ccp is None:
             if spec.reactive:
@@ -186,7 +209,13 @@ class AggregateFlexibility:
 
 
 def group_index(metrics: FlexMetrics) -> sets.GroupIndex:
-    """The CCP grouping of ``metrics``, computed once and cached on the table."""
+    """The CCP grouping of ``metrics``, computed once and cached on the table.
+
+    Parameters
+    ----------
+    metrics : FlexMetrics
+        Device metrics table.
+    """
     gi = metrics.__dict__.get("_flex_group_index")
     if gi is None:
         gi = sets.GroupIndex(metrics.ccp)
@@ -213,7 +242,7 @@ def aggregate(
     label : str
         Free text stored on the result (e.g. ``"P50"``).
     pq_directions : int
-        If > 0, also build the P-Q capability region of each CCP with this many support directions.
+        If > 0, also build the P-Q capability region of each CCP with this many support directions. [-]
     pi_eps_dt_h : float, optional
         If given, also build the coupled (pi, eps) polygons with this step length. [h]
 
@@ -284,6 +313,11 @@ def pq_caps(metrics: FlexMetrics) -> tuple[NDArray[np.float64], NDArray[np.float
 
     A device with an apparent-power rating is bounded by its circle (limits ``+-s_max``); a device without
     one by its reactive range (``phi_min``, ``phi_max``), widened to contain zero.
+
+    Parameters
+    ----------
+    metrics : FlexMetrics
+        Device metrics table.
     """
     s = metrics.s_max_kva
     circle = np.isfinite(s)

@@ -86,18 +86,37 @@ class FleetFlexibility:
 MAX_HORIZON_H = 8784.0
 
 
-def _parse_time(time: Any) -> pd.Timestamp:
+#: clock of a fleet without profiles (naive times and EV session hours): the zone of the synthetic
+#: builder's default location (central Chile, openvpp.fleet.synthetic)
+SYNTHETIC_CLOCK_TZ = "America/Santiago"
+
+
+def _parse_time(time: Any, name: str = "time") -> pd.Timestamp:
     try:
         ts = pd.Timestamp(time)
     except (TypeError, ValueError) as exc:
-        raise ValidationError(f"time {time!r} is not a date-time; use e.g. '2016-06-15 19:00'") from exc
+        raise ValidationError(f"{name} {time!r} is not a date-time; use e.g. '2016-06-15 19:00'") from exc
     if ts is pd.NaT:
-        raise ValidationError(f"time {time!r} is not a date-time; use e.g. '2016-06-15 19:00'")
+        raise ValidationError(f"{name} {time!r} is not a date-time; use e.g. '2016-06-15 19:00'")
     return ts
 
 
-def check_horizon(horizon_h: float, dt_h: float = 0.25) -> int:
+def check_horizon(horizon_h: float, dt_h: float = 0.25, name: str = "horizon_h") -> int:
     """Validate the energy-metric horizon and the step; return the horizon in steps.
+
+    Parameters
+    ----------
+    horizon_h : float
+        Horizon of the energy metric. [h]
+    dt_h : float
+        Step. [h]
+    name : str
+        Name of the horizon in messages (``"--horizon-h"`` on the command line).
+
+    Returns
+    -------
+    int
+        Horizon in steps. [-]
 
     Raises
     ------
@@ -105,22 +124,39 @@ def check_horizon(horizon_h: float, dt_h: float = 0.25) -> int:
         If either is not a finite positive number of hours, the horizon is not a whole number of steps or
         is longer than :data:`MAX_HORIZON_H`.
     """
-    n_h = adapters._check(dt_h, horizon_h)
+    n_h = adapters._check(dt_h, horizon_h, ("dt_h", name))
     if horizon_h > MAX_HORIZON_H:
         raise ValidationError(
-            f"horizon_h must be at most {MAX_HORIZON_H:g} h, one year (got {horizon_h!r}); e.g. 1 or 4"
+            f"{name} must be at most {MAX_HORIZON_H:g} h, one year (got {horizon_h!r}); e.g. 1 or 4"
         )
     return n_h
 
 
-def _time(fleet: Any, time: Any) -> pd.Timestamp:
-    ts = _parse_time(time)
-    tz = None
-    if fleet.profiles is not None:
-        tz = fleet.profiles.index.tz
-    if ts.tzinfo is None:
-        ts = ts.tz_localize(tz or "UTC")
-    return ts
+def fleet_clock_tz(fleet: Any) -> Any:
+    """The zone of a fleet's clock: its profiles' zone, else :data:`SYNTHETIC_CLOCK_TZ`.
+
+    Naive times are read in it and EV sessions (written on a local noon-to-noon day) follow it.
+
+    Parameters
+    ----------
+    fleet : openvpp.fleet.Fleet
+        The fleet.
+
+    Returns
+    -------
+    tzinfo or str
+    """
+    if fleet.profiles is not None and fleet.profiles.index.tz is not None:
+        return fleet.profiles.index.tz
+    return SYNTHETIC_CLOCK_TZ
+
+
+def _time(fleet: Any, time: Any, name: str = "time") -> pd.Timestamp:
+    """``time`` as an instant on the fleet's clock: naive values are read in :func:`fleet_clock_tz`, aware
+    ones converted to it (the same instant written with any offset gives the same stamp)."""
+    ts = _parse_time(time, name)
+    tz = fleet_clock_tz(fleet)
+    return ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
 
 
 def _device_ccp(fleet: Any, cls_name: str) -> NDArray[np.int64]:
@@ -129,7 +165,7 @@ def _device_ccp(fleet: Any, cls_name: str) -> NDArray[np.int64]:
 
 
 def _pv_available(
-    fleet: Any, start: pd.Timestamp, n_steps: int, dt_h: float
+    fleet: Any, start: pd.Timestamp, n_steps: int, dt_h: float, name: str = "time"
 ) -> tuple[NDArray[np.float64], str]:
     """Available PV output (n_pv, n_steps) from the fleet's profiles, or clear sky. [kW]"""
     params = fleet.der("pv")
@@ -139,14 +175,16 @@ def _pv_available(
         pos = idx.get_indexer([start])[0]
         if pos < 0:
             raise ValidationError(
-                f"time {start} is not on the fleet's profile axis ({idx[0]} .. {idx[-1]}, step {idx.freq}); "
-                "pick a stamp of that axis"
+                f"{name} {start} is not on the fleet's profile axis ({idx[0]} .. {idx[-1]}, "
+                f"step {idx.freq}); pick a stamp of that axis"
             )
         step_h = prof.dt_h
         k = max(1, round(dt_h / step_h))
         need = n_steps * k
         if pos + need > len(idx):
-            raise ValidationError(f"the horizon from {start} runs past the end of the fleet's profiles")
+            raise ValidationError(
+                f"the horizon from {name} {start} runs past the end of the fleet's profiles ({idx[-1]})"
+            )
         pu = prof["pv_pu"][:, pos : pos + need].reshape(params.n, n_steps, k).mean(axis=2)
         rating = getattr(params, "p_ac_kw", params.p_dc_kwp)
         return np.maximum(pu, 0.0) * np.asarray(rating)[:, None], "PV P50 from the fleet's pv_pu profile"
@@ -167,6 +205,7 @@ def fleet_flexibility(
     t_out_c: float = 10.0,
     pq_directions: int = 0,
     strip: bool = False,
+    time_name: str = "time",
 ) -> FleetFlexibility:
     """Aggregate flexibility of a fleet per CCP and for the VPP at ``time`` (seed 003 §3.2 steps 1-2).
 
@@ -175,8 +214,9 @@ def fleet_flexibility(
     fleet : openvpp.fleet.Fleet
         Columnar fleet (e.g. :func:`openvpp.fleet.from_simbench` or :func:`openvpp.fleet.synthetic`).
     time : str or pandas.Timestamp
-        Start of the assessed period; a naive value is read in the profiles' time zone (UTC without
-        profiles).
+        Start of the assessed period. An aware value is the instant it names, whatever its offset; a naive
+        value is read on the fleet's clock (:func:`fleet_clock_tz`: the profiles' zone, UTC+01:00 for
+        SimBench; :data:`SYNTHETIC_CLOCK_TZ` without profiles).
     horizon_h : float
         Horizon of the energy metric, a whole number of steps. [h]
     dt_h : float
@@ -188,9 +228,11 @@ def fleet_flexibility(
     t_out_c : float
         Outdoor temperature for heat pumps. [degC]
     pq_directions : int
-        Directions of the per-CCP P-Q regions (0: none).
+        Directions of the per-CCP P-Q regions (0: none). [-]
     strip : bool
         Also compute the P50 VPP pi range at each hour of the day (for the time-strip figure).
+    time_name : str
+        Name of ``time`` in messages (``"--time"`` on the command line).
 
     Returns
     -------
@@ -204,10 +246,10 @@ def fleet_flexibility(
     check_horizon(horizon_h, dt_h)
     if not np.isfinite(t_out_c):
         raise ValidationError(f"t_out_c must be a finite outdoor temperature in degC (got {t_out_c!r})")
-    start = _time(fleet, time)
+    start = _time(fleet, time, time_name)
     _, labels = fleet.codes("ccp")
     names = {i: str(v) for i, v in enumerate(labels)}
-    fixed, counts, notes, pv_avail = _fixed_metrics(fleet, start, horizon_h, dt_h, t_out_c)
+    fixed, counts, notes, pv_avail = _fixed_metrics(fleet, start, horizon_h, dt_h, t_out_c, time_name)
     metrics: dict[str, FlexMetrics] = {}
     aggs: dict[str, AggregateFlexibility] = {}
     for q in quantiles:
@@ -236,7 +278,7 @@ def fleet_flexibility(
 
 
 def _fixed_metrics(
-    fleet: Any, start: pd.Timestamp, horizon_h: float, dt_h: float, t_out_c: float
+    fleet: Any, start: pd.Timestamp, horizon_h: float, dt_h: float, t_out_c: float, time_name: str = "time"
 ) -> tuple[list[FlexMetrics], dict[str, int], list[str], NDArray[np.float64] | None]:
     """Metrics of the classes that do not depend on the forecast quantile, and the PV availability."""
     parts: list[FlexMetrics] = []
@@ -254,7 +296,7 @@ def _fixed_metrics(
 
             parts.append(adapters.metrics_from_battery(Battery(table), dt_h, horizon_h, ccp=ccp))
         elif cls_name == "pv":
-            pv_avail, note = _pv_available(fleet, start, n_h, dt_h)
+            pv_avail, note = _pv_available(fleet, start, n_h, dt_h, time_name)
             notes.append(note)
             continue
         elif cls_name == "heatpump":
@@ -294,6 +336,8 @@ _EV_SESSION_STEP_H = 0.25
 
 def _ev_at(table: Any, start: pd.Timestamp, dt_h: float) -> tuple[Any, str]:
     """EV sessions advanced to ``start`` on their noon-to-noon, 15-min session day.
+
+    ``start`` is on the fleet's clock (:func:`_time`), so the session step is that of the true instant.
 
     Until ``start`` each car follows its deferred (latest-start) profile, i.e. zero set-points clipped by the
     must-charge rule, so its stored energy at ``start`` is the least it can have while still meeting its
@@ -344,11 +388,36 @@ def _strip(
     return labels, np.array(lo), np.array(hi)
 
 
+#: most sites of ``--fleet synthetic:N`` [-]
+MAX_SYNTHETIC_SITES = 1_000_000
+
+
+def _check_synthetic_size(arg: str) -> int:
+    try:
+        n = int(arg or 1000)
+    except ValueError:
+        raise ValidationError(
+            f"--fleet synthetic:N needs a whole number of sites (got {arg!r}); e.g. --fleet synthetic:500"
+        ) from None
+    if not 1 <= n <= MAX_SYNTHETIC_SITES:
+        raise ValidationError(
+            f"--fleet synthetic:N must have 1 to {MAX_SYNTHETIC_SITES:,} sites (got {n:,})"
+        )
+    return n
+
+
 def build_fleet(spec: str, seed: int = 0) -> Any:
     """A fleet from a short spec: ``"simbench:<grid code>"`` or ``"synthetic:<n sites>"``.
 
     The synthetic mix is :data:`openvpp.fleet.DEFAULT_MIX` restricted to PV, batteries and heat pumps (EV
     sessions are defined on a time axis that a synthetic fleet without profiles does not have).
+
+    Parameters
+    ----------
+    spec : str
+        ``simbench:<grid code>`` or ``synthetic:<n sites>``.
+    seed : int
+        Random seed. [-]
     """
     from openvpp import fleet as fl
     from openvpp.checks import check_seed
@@ -358,12 +427,7 @@ def build_fleet(spec: str, seed: int = 0) -> Any:
     if kind == "simbench":
         return fl.from_simbench(arg or "1-LV-rural1--2-sw", seed=seed)
     if kind == "synthetic":
-        try:
-            n = int(arg or 1000)
-        except ValueError:
-            raise ValidationError(
-                f"synthetic fleet size must be a whole number (got {arg!r}); e.g. --fleet synthetic:500"
-            ) from None
+        n = _check_synthetic_size(arg)
         # classes whose state fleet_flexibility can set up without profiles
         usable = set(fl.available_der_classes()) & {"pv", "battery", "heatpump", "waterheater", "ev"}
         mix = {k: v for k, v in fl.DEFAULT_MIX.items() if k in usable}
@@ -376,16 +440,21 @@ def flexibility_of_spec(
 ) -> FleetFlexibility:
     """:func:`build_fleet` then :func:`fleet_flexibility`, with the cheap inputs checked before any loading.
 
+    This is the library side of ``openvpp flex``: messages name the command's options (``--fleet``,
+    ``--time``, ``--horizon-h``, ``--seed``).
+
     Parameters
     ----------
     spec : str
         ``"simbench:<grid code>"`` or ``"synthetic:<n sites>"`` (:func:`build_fleet`).
     time : str or pandas.Timestamp
-        Start of the assessed period; for a SimBench fleet a 15-min stamp of the profile year 2016.
+        Start of the assessed period; for a SimBench fleet a 15-min stamp of the profile year 2016. An
+        aware value is its instant whatever the offset; a naive one is read on the fleet's clock
+        (UTC+01:00 for SimBench, :data:`SYNTHETIC_CLOCK_TZ` for synthetic fleets).
     horizon_h : float
         Horizon of the energy metric. [h]
     seed : int
-        Seed of the fleet builder.
+        Seed of the fleet builder. [-]
     strip : bool
         Also compute the day's time strip.
     **kwargs
@@ -398,19 +467,31 @@ def flexibility_of_spec(
     from openvpp.checks import check_seed
     from openvpp.data.simbench import SIMBENCH_TZ, SIMBENCH_YEAR
 
-    kind = str(spec).partition(":")[0]
+    kind, _, arg = str(spec).partition(":")
     if kind not in ("simbench", "synthetic"):
         raise ValidationError(
             f"--fleet must be 'simbench:<grid code>' or 'synthetic:<n sites>' (got {spec!r})"
         )
-    ts = _parse_time(time)
-    check_horizon(horizon_h, kwargs.get("dt_h", 0.25))
-    check_seed(seed)
+    if kind == "simbench" and arg:
+        from openvpp.data import lv_grid_codes
+
+        if arg not in lv_grid_codes():
+            raise ValidationError(
+                f"--fleet simbench:{arg}: unknown SimBench LV grid code; use one of "
+                + ", ".join(f"simbench:{c}" for c in lv_grid_codes())
+            )
+    if kind == "synthetic":
+        _check_synthetic_size(arg)
+    ts = _parse_time(time, "--time")
+    check_horizon(horizon_h, kwargs.get("dt_h", 0.25), "--horizon-h")
+    check_seed(seed, "--seed")
     if kind == "simbench":
         local = ts.tz_convert(SIMBENCH_TZ) if ts.tzinfo is not None else ts
         if local.year != SIMBENCH_YEAR or local != local.floor("15min"):
             raise ValidationError(
-                f"time must be a 15-min stamp of the SimBench profile year {SIMBENCH_YEAR} for a simbench "
-                f"fleet (got {time!r}); e.g. '{SIMBENCH_YEAR}-06-15 19:00'"
+                f"--time must be a 15-min stamp of the SimBench profile year {SIMBENCH_YEAR} for a simbench "
+                f"fleet (got {time!r}); e.g. '{SIMBENCH_YEAR}-06-15 19:00' (read at UTC+01:00) or "
+                f"'{SIMBENCH_YEAR}-06-15T18:00Z'"
             )
-    return fleet_flexibility(build_fleet(spec, seed=seed), time, horizon_h=horizon_h, strip=strip, **kwargs)
+    return fleet_flexibility(build_fleet(spec, seed=seed), time, horizon_h=horizon_h, strip=strip,
+                             time_name="--time", **kwargs)

@@ -43,6 +43,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from openvpp.errors import ValidationError
 from openvpp.tables import ParamTable, param
+from openvpp.units import MIN_PER_H
 
 
 class MetricSpec(NamedTuple):
@@ -168,6 +169,7 @@ class FlexMetrics(ParamTable):
         Parameters
         ----------
         device_id : array_like of str, shape (n_devices,)
+            [-]
         p_min_kw, p_max_kw : array_like, shape (n_devices,)
             Feasible active power in the period, load convention. [kW]
         ramp_down_kw_per_min, ramp_up_kw_per_min : array_like, shape (n_devices,)
@@ -188,7 +190,11 @@ class FlexMetrics(ParamTable):
         horizon_h : float
             Horizon of the energy metric. [h]
         ccp : array_like of int, shape (n_devices,)
-            Common connection point codes.
+            Common connection point codes. [-]
+        kind : Any
+            Device kind.
+        site_id : ArrayLike | None
+            Site of each device. [-]
 
         Returns
         -------
@@ -236,12 +242,24 @@ class FlexMetrics(ParamTable):
 
     # ------------------------------------------------------------------ views
     def bounds(self, metric: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Lower and upper bound of one metric for every device (device units, injection oriented)."""
+        """Lower and upper bound of one metric for every device (device units, injection oriented).
+
+        Parameters
+        ----------
+        metric : str
+            Metric name (``pi``, ``rho``, ``epsilon``, ``phi``, ``psi``).
+        """
         spec = _spec(metric)
         return getattr(self, spec.lo_field), getattr(self, spec.hi_field)
 
     def headroom(self, metric: str = "pi") -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Downward (<= 0) and upward (>= 0) room from the operating point (seed 003 Fig. 2), pi or phi."""
+        """Downward (<= 0) and upward (>= 0) room from the operating point (seed 003 Fig. 2), pi or phi.
+
+        Parameters
+        ----------
+        metric : str
+            Metric name (``pi``, ``rho``, ``epsilon``, ``phi``, ``psi``).
+        """
         if metric == "pi":
             x0 = self.pi0_kw
         elif metric == "phi":
@@ -264,6 +282,11 @@ def _spec(metric: str) -> MetricSpec:
 def concat_metrics(parts: Sequence[FlexMetrics]) -> FlexMetrics:
     """Stack several tables (e.g. one per device class) into one.
 
+    Parameters
+    ----------
+    parts : Sequence[FlexMetrics]
+        Metric tables to concatenate.
+
     Raises
     ------
     ValidationError
@@ -285,6 +308,13 @@ def metrics_from_records(records: Sequence[Mapping[str, Any]] | Any, scale: floa
 
     ``scale`` multiplies every power/energy column (e.g. ``1000`` when the numbers are in MW, MWh, Mvar as in
     the paper's tables); ``horizon_h``, ``ccp`` and ids are not scaled.
+
+    Parameters
+    ----------
+    records : Sequence[Mapping[str, Any]] | Any
+        One mapping per device.
+    scale : float
+        Factor applied to every power and energy column (1000 for MW input). [-]
     """
     table = FlexMetrics.from_frame(records)
     if scale == 1.0:
@@ -324,7 +354,7 @@ def ramp_limited_energy_kwh(
     p0 = np.asarray(p0_kw, dtype=float)
     pt = np.asarray(p_target_kw, dtype=float)
     r = np.asarray(rate_kw_per_min, dtype=float)
-    hz_min = np.asarray(horizon_h, dtype=float) * 60.0
+    hz_min = np.asarray(horizon_h, dtype=float) * MIN_PER_H
     if np.any(r <= 0):
         raise ValidationError("rate_kw_per_min must be > 0 (a ramp magnitude)")
     gap = np.abs(pt - p0)
@@ -334,7 +364,7 @@ def ramp_limited_energy_kwh(
     direction = np.sign(pt - p0)
     e_reached = pt * hz_min - (pt - p0) * t_reach / 2.0
     e_partial = p0 * hz_min + direction * np.where(np.isfinite(r), r, 0.0) * hz_min**2 / 2.0
-    return np.where(reached, e_reached, e_partial) / 60.0
+    return np.where(reached, e_reached, e_partial) / MIN_PER_H
 
 
 def full_range_rate(rate_kw_per_min: ArrayLike, span_kw: ArrayLike) -> NDArray[np.float64]:
@@ -342,6 +372,13 @@ def full_range_rate(rate_kw_per_min: ArrayLike, span_kw: ArrayLike) -> NDArray[n
 
     Devices without a ramp limit (``inf``, e.g. inverters) can cross their whole range within the metric's
     one-minute time base; crediting exactly that keeps every metric finite.
+
+    Parameters
+    ----------
+    rate_kw_per_min : ArrayLike
+        Ramp rate (inf = unlimited). [kW/min]
+    span_kw : ArrayLike
+        Width of the power range. [kW]
     """
     r = np.asarray(rate_kw_per_min, dtype=float)
     span = np.asarray(span_kw, dtype=float)

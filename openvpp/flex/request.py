@@ -107,7 +107,7 @@ class FlexRequest:
         reactive : mapping CCP code -> {"phi": ..., "psi": ...}, optional
             Reactive needs per CCP. [Mvar], [Mvar/min]
         ccp : int, optional
-            Scope of the active needs (None: the whole VPP).
+            Scope of the active needs (None: the whole VPP). [-]
         """
         needs: list[Need] = []
         for metric, value in (("pi", pi_mw), ("rho", rho_mw_per_min), ("eps", eps_mwh)):
@@ -148,10 +148,12 @@ class Verification:
 
     @property
     def margin_up(self) -> NDArray[np.float64]:
+        """Margin up."""
         return self.available_hi - self.needed_hi
 
     @property
     def margin_down(self) -> NDArray[np.float64]:
+        """Margin down."""
         return self.needed_lo - self.available_lo
 
     @property
@@ -161,6 +163,7 @@ class Verification:
 
     @property
     def met(self) -> NDArray[np.bool_]:
+        """Met."""
         return (self.margin_up >= -TOL) & (self.margin_down >= -TOL)
 
     @property
@@ -169,7 +172,15 @@ class Verification:
         return bool(np.all(self.met))
 
     def deficit_of(self, metric: str, ccp: int | None = None) -> float:
-        """Deficit of one metric at one scope (0 when met or not requested)."""
+        """Deficit of one metric at one scope (0 when met or not requested).
+
+        Parameters
+        ----------
+        metric : str
+            Metric name (``pi``, ``rho``, ``epsilon``, ``phi``, ``psi``).
+        ccp : int | None
+            Common connection point (index or None for the VPP). [-]
+        """
         d = [
             self.deficit[i]
             for i in range(len(self.metric))
@@ -304,7 +315,7 @@ def dispatch_requests(
     variability_mw_per_min : float
         Ramp band to absorb fluctuations (>= 0). [MW/min]
     p_start_mw : float, optional
-        Level before the first period (default: the first level).
+        Level before the first period (default: the first level). [MW]
     names : sequence of str, optional
         Period labels (default ``t1, t2, ...``).
     """
@@ -354,6 +365,8 @@ def regulation_band_request(
         Time the full band must be held, > 0. [h]
     baseline_mw : float
         Injection around which the band is offered. [MW]
+    name : str
+        Name of the request.
     """
     for fname, v in (
         ("band_mw", band_mw),
@@ -380,10 +393,12 @@ def voltage_support_request(
     Parameters
     ----------
     ccp : int
-        CCP code.
+        CCP code. [-]
     q_mvar : float or (lo, hi)
         Reactive injection needed (+ = supplied to the grid). [Mvar]
     ramp_mvar_per_min : float or (lo, hi)
         Reactive ramp needed. [Mvar/min]
+    name : str
+        Name of the request.
     """
     return FlexRequest.build(name, reactive={int(ccp): {"phi": q_mvar, "psi": ramp_mvar_per_min}})

@@ -39,9 +39,9 @@ class GroupIndex:
     Parameters
     ----------
     groups : array_like of int, shape (n_devices,)
-        Group code of every device, >= 0.
+        Group code of every device, >= 0. [-]
     n_groups : int, optional
-        Number of groups (default: largest code + 1). Groups without devices sum to zero.
+        Number of groups (default: largest code + 1). Groups without devices sum to zero. [-]
     """
 
     def __init__(self, groups: ArrayLike, n_groups: int | None = None) -> None:
@@ -69,7 +69,13 @@ class GroupIndex:
         self.starts = np.concatenate(([0], np.cumsum(self.counts[self.present])[:-1])).astype(np.int64)
 
     def sum(self, values: ArrayLike) -> NDArray[np.float64]:
-        """Sum ``values`` (shape ``(n_devices, ...)``) over each group's devices -> ``(n_groups, ...)``."""
+        """Sum ``values`` (shape ``(n_devices, ...)``) over each group's devices -> ``(n_groups, ...)``.
+
+        Parameters
+        ----------
+        values : ArrayLike
+            Values per group. [-]
+        """
         x = np.asarray(values, dtype=float)
         if x.shape[:1] != (self.n,):
             raise ValidationError(f"values must have one row per device ({self.n}), got shape {x.shape}")
@@ -120,8 +126,9 @@ def convex_hull_vertices(points: ArrayLike, tol: float = 1e-12) -> NDArray[np.fl
     Parameters
     ----------
     points : array_like, shape (m, d)
+        [-]
     tol : float
-        Relative singular-value threshold for the affine rank.
+        Relative singular-value threshold for the affine rank. [-]
 
     Returns
     -------
@@ -161,7 +168,7 @@ def minkowski_sum(*vertex_sets: ArrayLike) -> NDArray[np.float64]:
     Parameters
     ----------
     *vertex_sets : array_like, shape (m_i, d)
-        Vertices (or any generating points) of each set, same dimension ``d``.
+        Vertices (or any generating points) of each set, same dimension ``d``. [-]
 
     Returns
     -------
@@ -183,7 +190,13 @@ def minkowski_sum(*vertex_sets: ArrayLike) -> NDArray[np.float64]:
 
 # ---------------------------------------------------------------------------------------------- support
 def directions_2d(k: int) -> NDArray[np.float64]:
-    """``k`` unit vectors at equally spaced angles ``2 pi j / k`` (counter-clockwise), shape (k, 2)."""
+    """``k`` unit vectors at equally spaced angles ``2 pi j / k`` (counter-clockwise), shape (k, 2).
+
+    Parameters
+    ----------
+    k : int
+        Index or count. [-]
+    """
     if int(k) != k or k < 3:
         raise ValidationError(f"the number of directions must be an integer >= 3 (got {k!r})")
     ang = 2.0 * np.pi * np.arange(int(k)) / int(k)
@@ -196,8 +209,9 @@ def support(vertices: ArrayLike, directions: ArrayLike) -> NDArray[np.float64]:
     Parameters
     ----------
     vertices : array_like, shape (m, d) or (n_sets, m, d)
-        Vertices; rows that are NaN are ignored (padding of sets with fewer vertices).
+        Vertices; rows that are NaN are ignored (padding of sets with fewer vertices). [-]
     directions : array_like, shape (k, d)
+        [-]
 
     Returns
     -------
@@ -220,10 +234,11 @@ def group_support(
     Parameters
     ----------
     vertices : array_like, shape (n_sets, m, d)
-        Vertices of every member (pad shorter lists with NaN rows).
+        Vertices of every member (pad shorter lists with NaN rows). [-]
     groups : array_like of int or GroupIndex
         Group code per member.
     directions : array_like, shape (k, d)
+        [-]
 
     Returns
     -------
@@ -272,7 +287,7 @@ def pq_support_points(
     s_max : array_like, shape (n,)
         Apparent-power rating, ``> 0``; ``inf`` or NaN means no circle. [kVA]
     directions : array_like, shape (k, 2)
-        Unit directions.
+        Unit directions. [-]
 
     Returns
     -------
@@ -322,7 +337,7 @@ def outer_polygon(h: ArrayLike, directions: ArrayLike) -> NDArray[np.float64]:
     h : array_like, shape (k,) or (n, k)
         Support values. [unit of the set]
     directions : array_like, shape (k, 2)
-        Unit directions, counter-clockwise, consecutive angles < pi.
+        Unit directions, counter-clockwise, consecutive angles < pi. [-]
 
     Returns
     -------
@@ -353,7 +368,7 @@ def outer_error_bound(radius: ArrayLike, k: int, disk: bool = False) -> NDArray[
     radius : array_like
         Circumradius of the set (or an upper bound, e.g. half its diameter). [unit of the set]
     k : int
-        Number of equally spaced directions (>= 3).
+        Number of equally spaced directions (>= 3). [-]
     disk : bool
         Give the figure for a disk instead of the general bound.
     """
@@ -375,6 +390,7 @@ def sandwich_gap(outer: ArrayLike, inner: ArrayLike) -> NDArray[np.float64]:
     Parameters
     ----------
     outer, inner : array_like, shape (k, 2) or (n, k, 2)
+        [-] [-]
 
     Returns
     -------
@@ -392,7 +408,15 @@ def sandwich_gap(outer: ArrayLike, inner: ArrayLike) -> NDArray[np.float64]:
 
 
 def box_vertices(lo: ArrayLike, hi: ArrayLike) -> NDArray[np.float64]:
-    """The ``2^d`` corners of an axis-aligned box, shape (2^d, d)."""
+    """The ``2^d`` corners of an axis-aligned box, shape (2^d, d).
+
+    Parameters
+    ----------
+    lo : ArrayLike
+        Lower corner. [-]
+    hi : ArrayLike
+        Upper corner. [-]
+    """
     lo_a = np.asarray(lo, dtype=float)
     hi_a = np.asarray(hi, dtype=float)
     d = lo_a.shape[-1]

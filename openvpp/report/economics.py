@@ -19,6 +19,9 @@ from rich.console import Console
 from rich.table import Table
 
 from openvpp.report import save_figure
+from openvpp.report.envelopes import keep_whole
+from openvpp.units import PER_MILLION as MUSD
+from openvpp.units import PER_THOUSAND as KUSD
 
 if TYPE_CHECKING:
     from openvpp.studies.chile_economics import DynamicsStudy, EconomicsStudy, PotentialStudy
@@ -52,20 +55,28 @@ def _save(fig: plt.Figure, out_dir: Path, name: str) -> Path:
 
 
 def plot_revenue_stack(study: EconomicsStudy, out_dir: Path) -> Path:
-    """Stacked annual revenue by service for each VPP size, with cost and profit markers."""
+    """Stacked annual revenue by service for each VPP size, with cost and profit markers.
+
+    Parameters
+    ----------
+    study : EconomicsStudy
+        The study result to render.
+    out_dir : Path
+        Folder for the figures.
+    """
     sizes = sorted(study.cases)
     fig, ax = plt.subplots(figsize=(7, 4.5))
     x = np.arange(len(sizes))
     bottom = np.zeros(len(sizes))
     cmap = plt.get_cmap("tab10")
     for i, (key, label) in enumerate(LINE_LABELS.items()):
-        vals = np.array([study.cases[s].revenue_usd[key] for s in sizes]) / 1e3
+        vals = np.array([study.cases[s].revenue_usd[key] for s in sizes]) / KUSD
         if np.all(vals == 0):
             continue
         ax.bar(x, vals, bottom=bottom, label=label, color=cmap(i), width=0.6)
         bottom += vals
-    cost = np.array([study.cases[s].cost_total_usd for s in sizes]) / 1e3
-    profit = np.array([study.cases[s].profit_usd for s in sizes]) / 1e3
+    cost = np.array([study.cases[s].cost_total_usd for s in sizes]) / KUSD
+    profit = np.array([study.cases[s].profit_usd for s in sizes]) / KUSD
     ax.hlines(cost, x - 0.3, x + 0.3, colors="k", linewidths=2, label="annual cost")
     ax.plot(x, profit, "D", color="darkgreen", label="annual profit")
     ax.set_xticks(x, [f"{s:g} MW" for s in sizes])
@@ -76,12 +87,20 @@ def plot_revenue_stack(study: EconomicsStudy, out_dir: Path) -> Path:
 
 
 def plot_tornado(study: EconomicsStudy, out_dir: Path) -> Path:
-    """Tornado: annual profit with each parameter at -delta / +delta."""
+    """Tornado: annual profit with each parameter at -delta / +delta.
+
+    Parameters
+    ----------
+    study : EconomicsStudy
+        The study result to render.
+    out_dir : Path
+        Folder for the figures.
+    """
     t = study.tornado.iloc[::-1]
-    base = float(t["base_profit_usd"].iloc[0]) / 1e3
+    base = float(t["base_profit_usd"].iloc[0]) / KUSD
     fig, ax = plt.subplots(figsize=(7, 4.5))
     y = np.arange(len(t))
-    lo, hi = t["profit_low_usd"].to_numpy() / 1e3, t["profit_high_usd"].to_numpy() / 1e3
+    lo, hi = t["profit_low_usd"].to_numpy() / KUSD, t["profit_high_usd"].to_numpy() / KUSD
     ax.barh(y, lo - base, left=base, color="tab:red", label="parameter -20 %")
     ax.barh(y, hi - base, left=base, color="tab:blue", label="parameter +20 %")
     ax.axvline(base, color="k", lw=1)
@@ -93,14 +112,24 @@ def plot_tornado(study: EconomicsStudy, out_dir: Path) -> Path:
 
 
 def render_economics(study: EconomicsStudy, out_dir: Path, console: Console | None = None) -> list[Path]:
-    """Print Table 3 and Table 4/5 layouts; write the revenue-stack and tornado PNGs."""
+    """Print Table 3 and Table 4/5 layouts; write the revenue-stack and tornado PNGs.
+
+    Parameters
+    ----------
+    study : EconomicsStudy
+        The study result to render.
+    out_dir : Path
+        Folder for the figures.
+    console : Console | None
+        Console the tables are printed on (None: nothing printed).
+    """
     console = console or Console()
     t3 = Table(title=f"Revenue per MW and year - {study.site.title()} (seed 000 Table 3 layout)")
     t3.add_column("service line")
     t3.add_column("USD/MW/yr", justify="right")
     for key, label in LINE_LABELS.items():
         t3.add_row(label, f"{study.revenue_per_mw[key]:,.1f}")
-    console.print(t3)
+    console.print(keep_whole(t3, 0))
     d = study.details
     console.print(
         f"direct cost {d['direct_cost_usd_per_mw_day']:.4f} USD/MW/day, {d['availability_days']} days, "
@@ -118,7 +147,7 @@ def render_economics(study: EconomicsStudy, out_dir: Path, console: Console | No
                 str(row), f"{r.p_mw:.3f}", f"{r.revenue_usd:,.1f}",
                 f"{r.cost_usd:,.1f}", f"{r.profit_usd:,.1f}",
             )
-    console.print(t4)
+    console.print(keep_whole(t4, 0))
     th = study.threshold
     console.print(
         f"profitability threshold: {th.n_batteries} batteries = {th.p_batteries_mw:.3f} MW "
@@ -131,15 +160,23 @@ def render_economics(study: EconomicsStudy, out_dir: Path, console: Console | No
 
 
 def plot_dynamics(study: DynamicsStudy, out_dir: Path) -> list[Path]:
-    """Revenue and cost (Fig. 11), margin and cumulative margin (Fig. 12), stocks, revenue by service."""
+    """Revenue and cost (Fig. 11), margin and cumulative margin (Fig. 12), stocks, revenue by service.
+
+    Parameters
+    ----------
+    study : DynamicsStudy
+        The study result to render.
+    out_dir : Path
+        Folder for the figures.
+    """
     paths = []
     styles = {"conservative": "tab:orange", "accelerated": "tab:blue"}
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for name, r in study.scenarios.items():
         f = r.frame.iloc[1:]
         c = styles.get(name)
-        axes[0].plot(f.index, f["revenue_usd"] / 1e3, "-o", color=c, label=f"{name} ({r.initial_clients:g})")
-        axes[1].plot(f.index, f["cost_usd"] / 1e3, "-o", color=c, label=name)
+        axes[0].plot(f.index, f["revenue_usd"] / KUSD, "-o", color=c, label=f"{name} ({r.initial_clients:g})")
+        axes[1].plot(f.index, f["cost_usd"] / KUSD, "-o", color=c, label=name)
     axes[0].set_title("Revenue")
     axes[1].set_title("Cost")
     for ax in axes:
@@ -152,8 +189,8 @@ def plot_dynamics(study: DynamicsStudy, out_dir: Path) -> list[Path]:
     for name, r in study.scenarios.items():
         f = r.frame
         c = styles.get(name)
-        ax.plot(f.index, f["cumulative_margin_usd"] / 1e3, "-o", color=c, label=f"{name}: cumulative margin")
-        ax.plot(f.index[1:], f["margin_usd"].iloc[1:] / 1e3, "--", color=c, label=f"{name}: annual margin")
+        ax.plot(f.index, f["cumulative_margin_usd"] / KUSD, "-o", color=c, label=f"{name}: cumulative margin")
+        ax.plot(f.index[1:], f["margin_usd"].iloc[1:] / KUSD, "--", color=c, label=f"{name}: annual margin")
         pb = r.payback_years
         if np.isfinite(pb):
             ax.axvline(pb, color=c, lw=0.8, ls=":")
@@ -182,7 +219,7 @@ def plot_dynamics(study: DynamicsStudy, out_dir: Path) -> list[Path]:
     f = r.frame.iloc[1:]
     fig, ax = plt.subplots(figsize=(7, 4))
     groups = [c for c in f.columns if c.startswith("revenue_") and c != "revenue_usd"]
-    ax.stackplot(f.index, *[f[g] / 1e3 for g in groups], labels=[g.removeprefix("revenue_") for g in groups])
+    ax.stackplot(f.index, *[f[g] / KUSD for g in groups], labels=[g.removeprefix("revenue_") for g in groups])
     ax.set_xlabel("year")
     ax.set_ylabel("thousand USD per year")
     ax.set_title(f"Revenue by service - {r.scenario}")
@@ -192,7 +229,17 @@ def plot_dynamics(study: DynamicsStudy, out_dir: Path) -> list[Path]:
 
 
 def render_dynamics(study: DynamicsStudy, out_dir: Path, console: Console | None = None) -> list[Path]:
-    """Print the yearly trajectories and the summary; write the Figs 11-12 style PNGs."""
+    """Print the yearly trajectories and the summary; write the Figs 11-12 style PNGs.
+
+    Parameters
+    ----------
+    study : DynamicsStudy
+        The study result to render.
+    out_dir : Path
+        Folder for the figures.
+    console : Console | None
+        Console the tables are printed on (None: nothing printed).
+    """
     console = console or Console()
     for name, r in study.scenarios.items():
         t = Table(title=f"System dynamics - {name} ({r.initial_clients:g} initial clients)")
@@ -204,7 +251,7 @@ def render_dynamics(study: DynamicsStudy, out_dir: Path, console: Console | None
                 f"{row.revenue_usd:,.0f}", f"{row.cost_usd:,.0f}", f"{row.margin_usd:,.0f}",
                 f"{row.cumulative_margin_usd:,.0f}",
             )
-        console.print(t)
+        console.print(keep_whole(t, 0))
         console.print(f"payback {r.payback_years:.2f} years")
     ref = study.reference_case
     console.print(f"reference case (static model): {ref.summary_text()}")
@@ -223,7 +270,15 @@ POTENTIAL_LABELS = {
 
 
 def plot_potential(study: PotentialStudy, out_dir: Path) -> list[Path]:
-    """Bars of GW per resource (like Fig. 22) and the hosting-share sensitivity."""
+    """Bars of GW per resource (like Fig. 22) and the hosting-share sensitivity.
+
+    Parameters
+    ----------
+    study : PotentialStudy
+        The study result to render.
+    out_dir : Path
+        Folder for the figures.
+    """
     gw = study.result.gw
     fig, ax = plt.subplots(figsize=(7, 4))
     keys = list(gw)
@@ -250,6 +305,17 @@ def plot_potential(study: PotentialStudy, out_dir: Path) -> list[Path]:
 
 
 def render_potential(study: PotentialStudy, out_dir: Path, console: Console | None = None) -> list[Path]:
+    """Render potential.
+
+    Parameters
+    ----------
+    study : PotentialStudy
+        The study result to render.
+    out_dir : Path
+        Folder for the figures.
+    console : Console | None
+        Console the tables are printed on (None: nothing printed).
+    """
     console = console or Console()
     t = Table(title="National VPP potential (seed 000 §8 layout)")
     t.add_column("resource")
@@ -257,7 +323,7 @@ def render_potential(study: PotentialStudy, out_dir: Path, console: Console | No
     for k, v in study.result.gw.items():
         t.add_row(k, f"{v:.3f}")
     t.add_row("total", f"{study.result.total_gw:.3f}")
-    console.print(t)
+    console.print(keep_whole(t, 0))
     console.print(f"batteries per LV network: {study.result.batteries_per_network}")
     paths = plot_potential(study, out_dir)
     for p in paths:
@@ -266,11 +332,20 @@ def render_potential(study: PotentialStudy, out_dir: Path, console: Console | No
 
 
 def plot_npv(study: FinanceStudy, out_dir: Path) -> Path:
+    """Plot npv.
+
+    Parameters
+    ----------
+    study : FinanceStudy
+        The study result to render.
+    out_dir : Path
+        Folder for the figures.
+    """
     fig, ax = plt.subplots(figsize=(6, 4))
     x = np.arange(len(study.cases))
-    ax.bar(x - 0.2, [c.benefits_pv_usd / 1e6 for c in study.cases], 0.4, label="benefits (PV)")
-    ax.bar(x + 0.2, [c.npv_usd / 1e6 for c in study.cases], 0.4, label="NPV")
-    ax.axhline(study.cases[0].cost_upfront_usd / 1e6, color="k", ls="--", lw=1, label="upfront cost")
+    ax.bar(x - 0.2, [c.benefits_pv_usd / MUSD for c in study.cases], 0.4, label="benefits (PV)")
+    ax.bar(x + 0.2, [c.npv_usd / MUSD for c in study.cases], 0.4, label="NPV")
+    ax.axhline(study.cases[0].cost_upfront_usd / MUSD, color="k", ls="--", lw=1, label="upfront cost")
     ax.set_xticks(x, [f"{c.export_limit_kw:g} kW" for c in study.cases])
     ax.set_ylabel("million")
     ax.set_title(f"NPV by export limit ({study.convention.replace('_', ' ')})")
@@ -279,6 +354,17 @@ def plot_npv(study: FinanceStudy, out_dir: Path) -> Path:
 
 
 def render_finance(study: FinanceStudy, out_dir: Path, console: Console | None = None) -> list[Path]:
+    """Render finance.
+
+    Parameters
+    ----------
+    study : FinanceStudy
+        The study result to render.
+    out_dir : Path
+        Folder for the figures.
+    console : Console | None
+        Console the tables are printed on (None: nothing printed).
+    """
     console = console or Console()
     for conv, cases in ((study.convention, study.cases), (study.other_convention, study.other_cases)):
         t = Table(title=f"NPV summary, {conv.replace('_', ' ')} (seed 001 Table 9 layout), million")
@@ -286,11 +372,11 @@ def render_finance(study: FinanceStudy, out_dir: Path, console: Console | None =
             t.add_column(col, justify="right")
         for c in cases:
             t.add_row(
-                f"{c.export_limit_kw:g} kW", f"{c.cost_upfront_usd / 1e6:.2f}",
-                f"{c.benefits_pv_usd / 1e6:.2f}",
-                f"{c.npv_usd / 1e6:.2f}", f"{c.bcr:.2f}", f"{c.payback_years:.2f}",
+                f"{c.export_limit_kw:g} kW", f"{c.cost_upfront_usd / MUSD:.2f}",
+                f"{c.benefits_pv_usd / MUSD:.2f}",
+                f"{c.npv_usd / MUSD:.2f}", f"{c.bcr:.2f}", f"{c.payback_years:.2f}",
             )
-        console.print(t)
+        console.print(keep_whole(t, 0))
     path = plot_npv(study, out_dir)
     console.print(f"wrote {path}")
     return [path]

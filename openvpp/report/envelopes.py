@@ -26,6 +26,7 @@ from rich.table import Table
 from openvpp.envelopes.scenarios import MONTH_NAMES
 from openvpp.envelopes.sweep import SweepResult
 from openvpp.report import save_figure
+from openvpp.units import KW_PER_MW
 
 
 def _hours(n: int) -> np.ndarray:
@@ -35,7 +36,23 @@ def _hours(n: int) -> np.ndarray:
 def plot_profile(
     sweep: SweepResult, sc, scenario: str, path: Path, floor_kw: float = 5.0, cap_kw: float = 10.0
 ) -> Path:
-    """Figure 7/9 analogue for one scenario."""
+    """Figure 7/9 analogue for one scenario.
+
+    Parameters
+    ----------
+    sweep : SweepResult
+        Result of :func:`~openvpp.envelopes.sweep.run_sweep`.
+    sc : object
+        Day-type scenario set.
+    scenario : str
+        Scenario name, e.g. ``"Jan-non-workday"``.
+    path : Path
+        Target PNG file.
+    floor_kw : float
+        Static floor of the mediated limit. [kW]
+    cap_kw : float
+        Largest limit per site (dynamic cap). [kW]
+    """
     k = list(sc.names).index(scenario)
     t = _hours(sc.n_steps)
     med = sweep.mediated_per_site_kw[k]
@@ -75,7 +92,17 @@ def plot_profile(
 
 
 def plot_ac_year(sweep: SweepResult, sc, path: Path) -> Path:
-    """Figure 10 analogue: VPP average available capacity by month."""
+    """Figure 10 analogue: VPP average available capacity by month.
+
+    Parameters
+    ----------
+    sweep : SweepResult
+        Result of :func:`~openvpp.envelopes.sweep.run_sweep`.
+    sc : object
+        Day-type scenario set.
+    path : Path
+        Target PNG file.
+    """
     ac_day = sweep.vpp_mean(sweep.ac_day_kw)
     ac_dl = sweep.vpp_mean(sweep.ac_dl_kw)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
@@ -102,7 +129,17 @@ def _per_site(values: np.ndarray, n_sites: np.ndarray) -> np.ndarray:
 
 
 def plot_ac_boxplots(sweep: SweepResult, sc, path: Path) -> Path:
-    """Figures 11-12 analogue: per-site distributions by month (workdays and non-workdays)."""
+    """Figures 11-12 analogue: per-site distributions by month (workdays and non-workdays).
+
+    Parameters
+    ----------
+    sweep : SweepResult
+        Result of :func:`~openvpp.envelopes.sweep.run_sweep`.
+    sc : object
+        Day-type scenario set.
+    path : Path
+        Target PNG file.
+    """
     fig, axes = plt.subplots(2, 2, figsize=(12, 7), sharey=True)
     for row, (vals, name) in enumerate(
         ((sweep.ac_day_kw, "whole day AC_day"), (sweep.ac_dl_kw, "daylight AC_dl"))
@@ -123,7 +160,17 @@ def plot_ac_boxplots(sweep: SweepResult, sc, path: Path) -> Path:
 
 
 def plot_ac_density(sweep: SweepResult, sc, path: Path) -> Path:
-    """Figures 14-15 analogue: histograms (densities) of per-site averages by season."""
+    """Figures 14-15 analogue: histograms (densities) of per-site averages by season.
+
+    Parameters
+    ----------
+    sweep : SweepResult
+        Result of :func:`~openvpp.envelopes.sweep.run_sweep`.
+    sc : object
+        Day-type scenario set.
+    path : Path
+        Target PNG file.
+    """
     seasons = sc.seasons
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
     bins = np.linspace(4.9, 10.1, 27)
@@ -142,8 +189,18 @@ def plot_ac_density(sweep: SweepResult, sc, path: Path) -> Path:
 
 
 def plot_released_energy(sweep: SweepResult, sc, path: Path) -> Path:
-    """Figures 18-19 analogue: aggregate RE per day and per-site distribution by scenario."""
-    total = np.tensordot(sweep.n_sites.astype(float), sweep.re_kwh, axes=(0, 0)) / 1000.0
+    """Figures 18-19 analogue: aggregate RE per day and per-site distribution by scenario.
+
+    Parameters
+    ----------
+    sweep : SweepResult
+        Result of :func:`~openvpp.envelopes.sweep.run_sweep`.
+    sc : object
+        Day-type scenario set.
+    path : Path
+        Target PNG file.
+    """
+    total = np.tensordot(sweep.n_sites.astype(float), sweep.re_kwh, axes=(0, 0)) / KW_PER_MW
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
     x = np.arange(len(sc.names))
     axes[0].bar(
@@ -161,7 +218,15 @@ def plot_released_energy(sweep: SweepResult, sc, path: Path) -> Path:
 
 
 def plot_hosting(sweep: SweepResult, path: Path) -> Path:
-    """Figure 21 analogue: summed hosting capacity vs % of the year unconstrained."""
+    """Figure 21 analogue: summed hosting capacity vs % of the year unconstrained.
+
+    Parameters
+    ----------
+    sweep : SweepResult
+        Result of :func:`~openvpp.envelopes.sweep.run_sweep`.
+    path : Path
+        Target PNG file.
+    """
     pct = sweep.unconstrained_pct
     h = sweep.hosting_curve_mw()
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -174,8 +239,45 @@ def plot_hosting(sweep: SweepResult, path: Path) -> Path:
     return save_figure(fig, path, dpi=110)
 
 
+def keep_whole(table: Table, *key_columns: int) -> Table:
+    """Make a rich table never cut a value with an ellipsis: every column folds onto a new line when narrow,
+    and the ``key_columns`` (positions: names the user types back, such as ``--scenario`` values) never wrap
+    and keep the width of their longest cell.
+
+    Parameters
+    ----------
+    table : rich.table.Table
+        A filled table.
+    *key_columns : int
+        Positions of the columns that must stay on one line. [-]
+
+    Returns
+    -------
+    rich.table.Table
+        The same table.
+    """
+    for k, col in enumerate(table.columns):
+        col.overflow = "fold"
+        cells = [str(c) for c in col.cells]
+        longest = max([len(str(col.header)), *map(len, cells)])
+        if k in key_columns:
+            col.no_wrap = True
+            col.min_width = longest
+        else:  # folded, but never squeezed below a number's width
+            col.min_width = min(longest, 8)
+    return table
+
+
 def metrics_table(sweep: SweepResult, sc) -> Table:
-    """VPP averages per scenario: AE, RE, AC_day, AC_dl."""
+    """VPP averages per scenario: AE, RE, AC_day, AC_dl.
+
+    Parameters
+    ----------
+    sweep : SweepResult
+        Result of :func:`~openvpp.envelopes.sweep.run_sweep`.
+    sc : object
+        Day-type scenario set.
+    """
     t = Table(
         title=f"Capacity metrics per VPP site, {sc.location}, m = {sweep.m:g} "
         f"({int(sweep.n_sites.sum())} sites on {sweep.hosting_kw.shape[0]} transformers)"
@@ -194,11 +296,17 @@ def metrics_table(sweep: SweepResult, sc) -> Table:
             f"{acd[j]:.2f}",
             f"{acl[j]:.2f}",
         )
-    return t
+    return keep_whole(t, 0)
 
 
 def hosting_tables(sweep: SweepResult) -> tuple[Table, Table]:
-    """Figure 21 values and Table 6 as rich tables."""
+    """Figure 21 values and Table 6 as rich tables.
+
+    Parameters
+    ----------
+    sweep : SweepResult
+        Result of :func:`~openvpp.envelopes.sweep.run_sweep`.
+    """
     a = Table(title="Hosting capacity vs share of the year unconstrained")
     a.add_column("unconstrained")
     a.add_column("MW", justify="right")
@@ -212,18 +320,36 @@ def hosting_tables(sweep: SweepResult) -> tuple[Table, Table]:
     for lab in labels:
         b.add_column(lab, justify="right")
     b.add_row(*[f"{v:.1f} %" for v in sweep.table6()])
-    return a, b
+    return keep_whole(a, 0, 1), keep_whole(b, *range(len(labels)))
 
 
 def render_findings(findings, console: Console) -> None:
-    """Print the checked findings."""
+    """Print the checked findings.
+
+    Parameters
+    ----------
+    findings : object
+        Checked findings of the seed.
+    console : Console
+        Console the tables are printed on (None: nothing printed).
+    """
     for f in findings:
         mark = "[green]holds[/]" if f.holds else "[red]does not hold[/]"
         console.print(f"- {f.statement}: {mark}\n  {f.detail}")
 
 
 def render_metrics(result, out_dir: Path, console: Console) -> list[Path]:
-    """Tables, findings and Figures 7-20 analogues of an envelope study."""
+    """Tables, findings and Figures 7-20 analogues of an envelope study.
+
+    Parameters
+    ----------
+    result : object
+        The study result to render.
+    out_dir : Path
+        Folder for the figures.
+    console : Console
+        Console the tables are printed on (None: nothing printed).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     sweep, sc = result.sweep, result.scenarios
     console.print(metrics_table(sweep, sc))
@@ -241,7 +367,17 @@ def render_metrics(result, out_dir: Path, console: Console) -> list[Path]:
 
 
 def render_hosting(result, out_dir: Path, console: Console) -> list[Path]:
-    """Figure 21 and Table 6 of a hosting study, with the findings."""
+    """Figure 21 and Table 6 of a hosting study, with the findings.
+
+    Parameters
+    ----------
+    result : object
+        The study result to render.
+    out_dir : Path
+        Folder for the figures.
+    console : Console
+        Console the tables are printed on (None: nothing printed).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     for t in hosting_tables(result.sweep):
         console.print(t)
@@ -252,7 +388,19 @@ def render_hosting(result, out_dir: Path, console: Console) -> list[Path]:
 
 
 def render_compute(result, scenario: str, out_dir: Path, console: Console) -> list[Path]:
-    """Per-scenario summary of the VPP-average raw and mediated limits and the profile figure."""
+    """Per-scenario summary of the VPP-average raw and mediated limits and the profile figure.
+
+    Parameters
+    ----------
+    result : object
+        The study result to render.
+    scenario : str
+        Scenario name, e.g. ``"Jan-non-workday"``.
+    out_dir : Path
+        Folder for the figures.
+    console : Console
+        Console the tables are printed on (None: nothing printed).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     sweep, sc = result.sweep, result.scenarios
     t = Table(title=f"VPP-average limits per site, {sc.location}, m = {sweep.m:g}")
@@ -276,7 +424,7 @@ def render_compute(result, scenario: str, out_dir: Path, console: Console) -> li
             f"{med.mean():.2f}",
             f"{int(np.sum(med <= 5.0 + 1e-9))}",
         )
-    console.print(t)
+    console.print(keep_whole(t, 0))
     p = plot_profile(sweep, sc, scenario, out_dir / f"envelopes_profile_{scenario}.png")
     console.print(f"wrote {p}")
     return [p]
@@ -289,6 +437,13 @@ def plot_network_envelopes(comparison, path: Path) -> Path:
     Top: export envelope of every site (thin lines) and the site average (thick), both methods; middle: the
     network import envelopes; bottom: transformer loading and highest voltage from the exact power flow with
     every site exporting at each method's limits.
+
+    Parameters
+    ----------
+    comparison : object
+        Result of :func:`~openvpp.envelopes.network_envelopes.compare_with_heuristic`.
+    path : Path
+        Target PNG file.
     """
     from openvpp.envelopes.network_envelopes import check_envelopes
 
@@ -336,7 +491,13 @@ def plot_network_envelopes(comparison, path: Path) -> Path:
 
 
 def network_envelopes_table(comparison) -> Table:
-    """Rich table: capacity released and exact power-flow check of both methods."""
+    """Rich table: capacity released and exact power-flow check of both methods.
+
+    Parameters
+    ----------
+    comparison : object
+        Result of :func:`~openvpp.envelopes.network_envelopes.compare_with_heuristic`.
+    """
     s = comparison.summary()
     net = comparison.network
     t = Table(title=f"{s['grid']}, {s['day']}: network envelopes ({s['fairness']}) vs SAPN heuristic, "
@@ -356,11 +517,21 @@ def network_envelopes_table(comparison) -> Table:
         row("network", s["network_export_kwh"], f"{s['network_import_kwh']:.1f}",
             s["network_export_check"])
     row("SAPN", s["heuristic_export_kwh"], "-", s["heuristic_check"])
-    return t
+    return keep_whole(t, 0, 1, 2)
 
 
 def render_network(comparison, out_dir: Path, console: Console) -> list[Path]:
-    """Table and figure of :func:`openvpp.envelopes.network_envelopes.compare_with_heuristic`."""
+    """Table and figure of :func:`openvpp.envelopes.network_envelopes.compare_with_heuristic`.
+
+    Parameters
+    ----------
+    comparison : object
+        Result of :func:`~openvpp.envelopes.network_envelopes.compare_with_heuristic`.
+    out_dir : Path
+        Folder for the figures.
+    console : Console
+        Console the tables are printed on (None: nothing printed).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     console.print(network_envelopes_table(comparison))
     net = comparison.network
@@ -374,3 +545,31 @@ def render_network(comparison, out_dir: Path, console: Console) -> list[Path]:
     p = plot_network_envelopes(comparison, out_dir / f"envelopes_network_{fd.grid_code}_{fd.day}.png")
     console.print(f"wrote {p}")
     return [p]
+
+
+def write_site_envelopes(comparison, path: Path) -> Path:
+    """Write the per-site network envelopes of a comparison: ``.csv`` or ``.parquet`` (one row per site and
+    interval, :meth:`~openvpp.envelopes.network_envelopes.NetworkEnvelopes.to_frame`) or ``.json`` (the
+    CSIP-AUS document of :meth:`~openvpp.envelopes.objects.EnvelopeSet.to_json`).
+
+    Parameters
+    ----------
+    comparison : EnvelopeComparison
+        Result of :func:`~openvpp.envelopes.network_envelopes.compare_with_heuristic`.
+    path : pathlib.Path
+        Target file; its suffix picks the format.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    path = Path(path)
+    net = comparison.network
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        path.write_text(net.envelopes().to_json())
+    elif suffix == ".parquet":
+        net.to_frame().to_parquet(path, index=False)
+    else:
+        net.to_frame().to_csv(path, index=False)
+    return path

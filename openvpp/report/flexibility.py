@@ -28,6 +28,7 @@ from openvpp.flex.aggregate import AggregateFlexibility
 from openvpp.flex.metrics import METRICS
 from openvpp.flex.request import FlexRequest, Verification
 from openvpp.report import save_figure
+from openvpp.report.envelopes import keep_whole
 
 AVAILABLE_COLOR = "tab:blue"
 NEEDED_COLOR = "tab:red"
@@ -63,7 +64,15 @@ def _needed_box(
 
 
 def needs_at(request: FlexRequest | None, ccp: int | None) -> dict[str, tuple[float, float]]:
-    """The needed intervals of ``request`` at one scope, by metric."""
+    """The needed intervals of ``request`` at one scope, by metric.
+
+    Parameters
+    ----------
+    request : FlexRequest | None
+        Needed flexibility (request).
+    ccp : int | None
+        Common connection point (index or None for the VPP). [-]
+    """
     if request is None:
         return {}
     return {n.metric: (n.lo, n.hi) for n in request.needs if n.ccp == ccp}
@@ -76,7 +85,21 @@ def plot_volume(
     request: FlexRequest | None = None,
     title: str = "",
 ) -> None:
-    """Draw the (pi, rho, eps) box of one scope and the needed box of a request (seed 003 Figs 3, 10, 14)."""
+    """Draw the (pi, rho, eps) box of one scope and the needed box of a request (seed 003 Figs 3, 10, 14).
+
+    Parameters
+    ----------
+    ax : Any
+        Matplotlib axes to draw on.
+    available : AggregateFlexibility
+        Available flexibility (aggregate).
+    ccp : int | None
+        Common connection point (index or None for the VPP). [-]
+    request : FlexRequest | None
+        Needed flexibility (request).
+    title : str
+        Figure or table title.
+    """
     lo = [available.interval(m, ccp)[0] for m in ("pi", "rho", "eps")]
     hi = [available.interval(m, ccp)[1] for m in ("pi", "rho", "eps")]
     _box3d(ax, lo, hi, AVAILABLE_COLOR, 0.18, "available")
@@ -100,7 +123,21 @@ def plot_volume(
 def plot_plane(
     ax: Any, available: AggregateFlexibility, ccp: int, request: FlexRequest | None = None, title: str = ""
 ) -> None:
-    """Draw the (phi, psi) rectangle of one CCP, and the needed rectangle (seed 003 Figs 9-10 (c-d))."""
+    """Draw the (phi, psi) rectangle of one CCP, and the needed rectangle (seed 003 Figs 9-10 (c-d)).
+
+    Parameters
+    ----------
+    ax : Any
+        Matplotlib axes to draw on.
+    available : AggregateFlexibility
+        Available flexibility (aggregate).
+    ccp : int
+        Common connection point (index or None for the VPP). [-]
+    request : FlexRequest | None
+        Needed flexibility (request).
+    title : str
+        Figure or table title.
+    """
     (p_lo, p_hi), (s_lo, s_hi) = available.interval("phi", ccp), available.interval("psi", ccp)
     ax.add_patch(
         plt.Rectangle(
@@ -138,7 +175,19 @@ def plot_plane(
 
 
 def plot_pq_region(ax: Any, available: AggregateFlexibility, ccp: int, title: str = "") -> None:
-    """Draw the P-Q capability region of a CCP: outer and inner polygons from support functions."""
+    """Draw the P-Q capability region of a CCP: outer and inner polygons from support functions.
+
+    Parameters
+    ----------
+    ax : Any
+        Matplotlib axes to draw on.
+    available : AggregateFlexibility
+        Available flexibility (aggregate).
+    ccp : int
+        Common connection point (index or None for the VPP). [-]
+    title : str
+        Figure or table title.
+    """
     if available.pq is None:
         raise ValueError("the aggregate has no P-Q regions; call aggregate(..., pq_directions=K)")
     i = available.row(ccp)
@@ -166,7 +215,27 @@ def plot_time_strip(
     metric: str = "pi",
     title: str = "",
 ) -> None:
-    """Available band of one metric per period with the needed interval on top (red where not met)."""
+    """Available band of one metric per period with the needed interval on top (red where not met).
+
+    Parameters
+    ----------
+    ax : Any
+        Matplotlib axes to draw on.
+    labels : Sequence[Any]
+        Labels of the time steps.
+    available_lo : Sequence[float]
+        Lower available value per step. [metric unit]
+    available_hi : Sequence[float]
+        Upper available value per step. [metric unit]
+    needed_lo : Sequence[float] | None
+        Lower needed value per step. [metric unit]
+    needed_hi : Sequence[float] | None
+        Upper needed value per step. [metric unit]
+    metric : str
+        Metric name (``pi``, ``rho``, ``epsilon``, ``phi``, ``psi``).
+    title : str
+        Figure or table title.
+    """
     x = np.arange(len(labels))
     lo, hi = np.asarray(available_lo, float), np.asarray(available_hi, float)
     ax.fill_between(x, lo, hi, step="mid", color=AVAILABLE_COLOR, alpha=0.25, label="available")
@@ -200,7 +269,15 @@ def _fmt(iv: tuple[float, float]) -> str:
 
 
 def verification_table(ver: Verification, title: str | None = None) -> Table:
-    """A rich table of one verification: each need, available interval, margin and verdict."""
+    """A rich table of one verification: each need, available interval, margin and verdict.
+
+    Parameters
+    ----------
+    ver : Verification
+        Verification result.
+    title : str | None
+        Figure or table title.
+    """
     t = Table(title=title or f"{ver.request} ({ver.label})")
     for col in ("metric", "scope", "eq.", "needed", "available", "deficit", "met"):
         t.add_column(col)
@@ -310,7 +387,7 @@ def render_flexibility_paper(result: Any, out_dir: Path, console: Console | None
                 _fmt(row["psi"]) if "psi" in row else "-",
                 "[green]yes[/]" if row["met"] else "[red]NO[/]",
             )
-        console.print(t)
+        console.print(keep_whole(t, 0))
         console.print(verification_table(c1.verification["P50"], "Case 1, t1 request at P50"))
         for line in c1.verification["P50"].violations():
             console.print(f"  [red]{line}[/]")
@@ -340,7 +417,7 @@ def render_fleet_flexibility(
         Folder for ``flex_fleet.png`` (the VPP volume and the time strip of pi); None: no figure.
     console : rich.console.Console, optional
     max_rows : int
-        CCP rows printed per quantile.
+        CCP rows printed per quantile. [-]
     """
     paths: list[Path] = []
     if console is not None:
@@ -369,7 +446,7 @@ def render_fleet_flexibility(
                 "-",
                 "-",
             )
-        console.print(t)
+        console.print(keep_whole(t, 0))
         console.print("by class: " + ", ".join(f"{k} {v}" for k, v in result.device_counts.items()))
         for note in result.notes:
             console.print(f"[dim]{note}[/]")

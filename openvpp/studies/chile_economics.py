@@ -37,6 +37,7 @@ class EconomicsStudy:
     tornado_mw: float
 
     def to_dict(self) -> dict[str, Any]:
+        """To dict."""
         d = dict(self.details)
         d["affected_hours"] = [float(x) for x in d["affected_hours"]]
         return {
@@ -50,24 +51,73 @@ class EconomicsStudy:
         }
 
 
+#: largest battery size of a business case: above Chile's whole national VPP potential (~8 GW, seed 000
+#: §8), so a larger value is a typo [MW]
+MAX_STUDY_MW = 10_000.0
+#: most battery sizes in one study [-]
+MAX_STUDY_SIZES = 100
+
+
+def check_sizes_mw(mw: Sequence[float], name: str = "mw") -> list[float]:
+    """Validate the battery sizes of :func:`run_economics` before anything is computed.
+
+    Parameters
+    ----------
+    mw : sequence of float
+        Battery sizes, each in ``[0, MAX_STUDY_MW]``, at most ``MAX_STUDY_SIZES`` of them. [MW]
+    name : str
+        Name in messages (``"--mw"`` on the command line).
+
+    Returns
+    -------
+    list of float
+        The sizes. [MW]
+    """
+    import math
+
+    sizes = list(mw or [])
+    if not sizes:
+        raise ValidationError(f"{name} must list at least one battery size in MW, e.g. --mw 1 3 5")
+    if len(sizes) > MAX_STUDY_SIZES:
+        raise ValidationError(f"{name} takes at most {MAX_STUDY_SIZES} sizes (got {len(sizes)})")
+    for v in sizes:
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) \
+                or not 0 <= v <= MAX_STUDY_MW:
+            raise ValidationError(
+                f"{name} sizes must be finite numbers in [0, {MAX_STUDY_MW:,.0f}] MW (got {v!r}); "
+                "the whole national potential of Chile is ~8 GW (seed 000 §8)"
+            )
+    return [float(v) for v in sizes]
+
+
 def run_economics(
-    site: str = "lampa", mw: Sequence[float] = (1.0, 3.0, 5.0), tornado_mw: float = 1.0, delta: float = 0.2
+    site: str = "lampa",
+    mw: Sequence[float] = (1.0, 3.0, 5.0),
+    tornado_mw: float = 1.0,
+    delta: float = 0.2,
+    mw_name: str = "mw",
 ) -> EconomicsStudy:
-    """Table 3 lines, Table 4/5 cases for each battery size, profitability threshold and tornado.
+    """Table 3 lines, Table 4/5 cases for each battery size, profitability threshold and tornado (seed 000
+    §6.1).
 
     Parameters
     ----------
     site : str
         ``"lampa"`` or ``"osorno"``.
     mw : sequence of float
-        Battery sizes to evaluate. [MW]
+        Battery sizes to evaluate (bounded by :func:`check_sizes_mw`). [MW]
     tornado_mw : float
         Size at which the one-at-a-time sensitivity is computed. [MW]
     delta : float
         Relative parameter change of the tornado. [-]
+    mw_name : str
+        Name of ``mw`` in messages (``"--mw"`` on the command line).
+
+    Returns
+    -------
+    EconomicsStudy
     """
-    if not mw:
-        raise ValidationError("mw must list at least one battery size in MW, e.g. --mw 1 3 5")
+    mw = check_sizes_mw(mw, mw_name)
     inp = business.load_inputs(site)
     return EconomicsStudy(
         site=inp.site.key,
@@ -89,6 +139,7 @@ class DynamicsStudy:
     reference_case: business.BusinessCase
 
     def summary(self) -> pd.DataFrame:
+        """Summary."""
         rows = []
         for name, r in self.scenarios.items():
             f = r.frame
@@ -101,6 +152,7 @@ class DynamicsStudy:
         return pd.DataFrame(rows)
 
     def to_dict(self) -> dict[str, Any]:
+        """To dict."""
         return {
             "params": self.params.model_dump(),
             "summary": self.summary().to_dict(orient="records"),
@@ -110,7 +162,13 @@ class DynamicsStudy:
 
 
 def run_dynamics_study(params: dynamics.DynamicsParams | None = None) -> DynamicsStudy:
-    """Run the ten-year model for both scenarios (seed 000 §6.2, Figs 11-12)."""
+    """Run the ten-year model for both scenarios (seed 000 §6.2, Figs 11-12).
+
+    Parameters
+    ----------
+    params : dynamics.DynamicsParams | None
+        Model parameters (default: bundled).
+    """
     p = params or dynamics.load_dynamics_params()
     return DynamicsStudy(
         scenarios=dynamics.run_scenarios(p), params=p,
@@ -126,11 +184,18 @@ class PotentialStudy:
     sensitivity: pd.DataFrame
 
     def to_dict(self) -> dict[str, Any]:
+        """To dict."""
         return {**self.result.to_dict(), "sensitivity": self.sensitivity.to_dict(orient="records")}
 
 
 def run_potential_study(hosting_share: dict[str, float] | None = None) -> PotentialStudy:
-    """GW per resource with optional hosting-share overrides (``{"medium": 0.21, "low": 0.25}``)."""
+    """GW per resource with optional hosting-share overrides (``{"medium": 0.21, "low": 0.25}``).
+
+    Parameters
+    ----------
+    hosting_share : dict[str, float] | None
+        Hosting share per density class (default: bundled).
+    """
     return PotentialStudy(
         result=potential.national_potential(hosting_share=hosting_share),
         sensitivity=potential.hosting_share_sensitivity(),

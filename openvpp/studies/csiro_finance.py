@@ -20,6 +20,7 @@ class FinanceStudy:
     other_cases: list[CsiroCase]
 
     def to_dict(self) -> dict[str, Any]:
+        """To dict."""
         return {
             "convention": self.convention, "cases": [c.to_dict() for c in self.cases],
             "other_convention": self.other_convention, "other_cases": [c.to_dict() for c in self.other_cases],
@@ -27,7 +28,13 @@ class FinanceStudy:
 
 
 def run_finance_study(convention: Convention = "annuity_due") -> FinanceStudy:
-    """NPV, BCR and payback of the 2/5/10 kW export-limit cases (seed 001 Table 9)."""
+    """NPV, BCR and payback of the 2/5/10 kW export-limit cases (seed 001 Table 9).
+
+    Parameters
+    ----------
+    convention : Convention
+        ``annuity_due`` or ``end_of_year``.
+    """
     other: Convention = "end_of_year" if convention == "annuity_due" else "annuity_due"
     return FinanceStudy(
         convention=convention, cases=csiro_table9(convention),

@@ -33,6 +33,7 @@ from openvpp.errors import ValidationError
 from openvpp.flex.aggregate import AggregateFlexibility, aggregate
 from openvpp.flex.metrics import FlexMetrics, metrics_from_records
 from openvpp.flex.request import FlexRequest, Verification, dispatch_requests, verify
+from openvpp.units import KW_PER_MW
 
 QUANTILES = ("P10", "P50", "P90")
 CASE1_CCP_NAMES = {0: "grid 1", 1: "grid 2"}
@@ -63,6 +64,11 @@ def case1_metrics(quantile: str = "P50") -> FlexMetrics:
 
     Variable units can be curtailed to zero: pi in [0, P], phi in [-Q, Q] from Table 1; storage pi and phi
     are symmetric. Energies are the levels held over one hour (see the module docstring).
+
+    Parameters
+    ----------
+    quantile : str
+        ``P10``, ``P50`` or ``P90``.
     """
     if quantile not in QUANTILES:
         raise ValidationError(f"quantile must be one of {QUANTILES} (got {quantile!r})")
@@ -95,7 +101,7 @@ def case1_metrics(quantile: str = "P50") -> FlexMetrics:
                 "horizon_h": CASE1_PERIOD_H,
             }
         )
-    table = metrics_from_records(records, scale=1000.0)
+    table = metrics_from_records(records, scale=KW_PER_MW)
     return table.replace(kind=np.array(list(CASE1_UNITS), dtype=object))
 
 
@@ -129,6 +135,11 @@ def case2_metrics(synchronised: bool = True) -> FlexMetrics:
     H1 has no technical or energy limitation in the test (pi in [0, 4] MW, eps in [0, 4] MWh per hour); its
     upward ramp is 8.4 MW/min when synchronised and 1.3 MW/min from standstill. PV1 (P50 = 1 MW) can be
     curtailed to zero and is credited 1 MW/min both ways.
+
+    Parameters
+    ----------
+    synchronised : bool
+        Whether the hydro unit is synchronised.
     """
     h1, pv = CASE2_H1, CASE2_PV1
     up = h1["ramp_up_mw_per_min"] if synchronised else h1["ramp_up_standstill_mw_per_min"]
@@ -156,7 +167,7 @@ def case2_metrics(synchronised: bool = True) -> FlexMetrics:
             "horizon_h": CASE2_PERIOD_H,
         },
     ]
-    table = metrics_from_records(records, scale=1000.0)
+    table = metrics_from_records(records, scale=KW_PER_MW)
     return table.replace(kind=np.array(["hydro", "pv"], dtype=object))
 
 
@@ -234,7 +245,7 @@ def run_flexibility_paper(pq_directions: int = 64) -> FlexibilityPaperResult:
     Parameters
     ----------
     pq_directions : int
-        Support directions for the P-Q regions of case 1's CCPs (0: skip).
+        Support directions for the P-Q regions of case 1's CCPs (0: skip). [-]
     """
     metrics1 = {q: case1_metrics(q) for q in QUANTILES}
     aggs1 = {

@@ -86,7 +86,7 @@ def test_two_bus_export_and_import_match_hand_calculation():
     net = two_bus()
     idx = make_index("2016-06-15 00:00", 2, 15, tz="UTC")
     res = network_envelopes(net, np.zeros((1, 2)), None, idx, v_min_pu=0.95, v_max_pu=1.05, tol_kw=1e-3,
-                            step_kw=0.01)
+                            step_kw=0.01, cap_kw=np.inf)
     exp_hand = -hand_limit_kw(1.05)  # export: negative drawn power
     imp_hand = hand_limit_kw(0.95)
     assert exp_hand > 5 and imp_hand > 5
@@ -98,7 +98,7 @@ def test_two_bus_export_and_import_match_hand_calculation():
 def test_two_bus_thermal_limit_binds_when_the_line_is_weak():
     net = two_bus(i_max_a=10.0)
     idx = make_index("2016-06-15 00:00", 2, 15, tz="UTC")
-    res = network_envelopes(net, np.zeros((1, 2)), None, idx, tol_kw=1e-3, step_kw=0.01)
+    res = network_envelopes(net, np.zeros((1, 2)), None, idx, tol_kw=1e-3, step_kw=0.01, cap_kw=np.inf)
     # 10 A per phase at about 1 pu: 3 x 230 V x 10 A = 6.9 kW, a little more at the raised voltage on export
     assert 6.8 < res.export_kw[0, 0] < 7.2
     assert 6.5 < res.import_kw[0, 0] < 6.9
@@ -138,7 +138,8 @@ def test_envelopes_publish_as_csip_limits(results):
     np.testing.assert_allclose(env.limits_w[0], res.export_kw * 1000.0)
     np.testing.assert_allclose(env.limits_w[1], res.import_kw * 1000.0)
     back = EnvelopeSet.from_json(env.to_json())
-    np.testing.assert_allclose(back.limits_w[:2], env.limits_w[:2])
+    # Int16 ActivePower: below 32,767 W the document keeps the nearest W (or finer)
+    np.testing.assert_allclose(back.limits_w[:2], env.limits_w[:2], rtol=0, atol=0.5)
     json.dumps(res.to_dict())
 
 
@@ -243,3 +244,25 @@ def test_inputs_are_validated(feeder, sub):
         network_envelopes(net, p[:, :3], q[:, :3], idx)
     with pytest.raises(ValidationError, match="direction"):
         check_envelopes(net, p, q, [0], np.zeros((1, p.shape[1])), "sideways")
+
+
+def test_default_cap_is_each_sites_inverter_limit(feeder, sub, results):
+    # no household gets more than its own DER size (PV rating + battery), the default cap
+    for f in FAIRNESS:
+        e = results[f].export_kw
+        assert np.all(e <= feeder.der_kw[:, None] + 1e-9), f
+        assert results[f].params["cap_kw"].startswith("der_kw")
+    # equal sharing: one common envelope, at most the smallest site's limit
+    assert results["equal"].export_kw.max() <= feeder.der_kw.min() + 1e-9
+    # without any site limit households with only a 5 kW battery get envelopes their inverter cannot use
+    free = _run(feeder, sub, "maxmin", cap_kw=np.inf, directions=("export",)).export_kw
+    assert np.any(free > feeder.der_kw[:, None] + 0.5)
+
+
+def test_network_envelopes_need_a_site_limit():
+    net = two_bus()
+    idx = make_index("2016-06-15 00:00", 2, 15, tz="UTC")
+    with pytest.raises(ValidationError, match="der_kw"):
+        network_envelopes(net, np.zeros((1, 2)), None, idx)
+    with pytest.raises(ValidationError, match="cap_kw"):
+        network_envelopes(net, np.zeros((1, 2)), None, idx, cap_kw=-1.0)
