@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +48,7 @@ __all__ = [
     "Series",
     "downsample",
     "events_view",
+    "fleet_power_today",
     "network_view",
     "overview",
     "site_detail",
@@ -161,6 +163,60 @@ def _site_power_by_interval(
     return arr[:, 0].astype(np.int64), arr[:, 1]
 
 
+_CACHE: dict[tuple[Any, ...], tuple[float, NDArray[np.int64], NDArray[np.float64]]] = {}
+_CACHE_LOCK = threading.Lock()
+#: the day's fleet power is recomputed in full at most this often; newer intervals at every call [s]
+FULL_REFRESH_S = 60.0
+#: intervals recomputed at every call (late readings of the last minutes are taken in) [-]
+FRESH_INTERVALS = 3
+
+
+def fleet_power_today(
+    session: Session, principal: Principal, now_s: int | None = None
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """The caller's fleet power per interval since midnight (UTC), each site counted once. [kW]
+
+    The full day is read at most every :data:`FULL_REFRESH_S` seconds per store, tenant and day; in between,
+    only the last :data:`FRESH_INTERVALS` intervals are read again and merged, so a page polled every few
+    seconds costs a small indexed read. The cache lives in the process (each API worker has its own).
+
+    Parameters
+    ----------
+    session : sqlalchemy.orm.Session
+        Open store session.
+    principal : Principal
+        The caller.
+    now_s : int, optional
+        Unix time (default now). [s]
+
+    Returns
+    -------
+    (t_s, p_kw) : tuple of numpy.ndarray
+        Interval starts [s] and fleet power (load convention) [kW].
+    """
+    now = int(time.time()) if now_s is None else int(now_s)
+    day0 = _day_start(now)
+    bind: Any = session.get_bind()
+    key = (str(getattr(bind, "engine", bind).url), principal.tenant_id, principal.is_dso, day0)
+    wall = time.monotonic()
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+    if hit is None or wall - hit[0] > FULL_REFRESH_S:
+        t, p = _site_power_by_interval(session, principal, day0, day0 + DAY_S)
+        with _CACHE_LOCK:
+            _CACHE[key] = (wall, t, p)
+            for k in [k for k in _CACHE if k[3] < day0]:
+                del _CACHE[k]
+        return t, p
+    _, t_old, p_old = hit
+    since = max(day0, now - now % 300 - 300 * (FRESH_INTERVALS - 1))
+    if t_old.size:
+        since = min(since, int(t_old[-1]))
+    t_new, p_new = _site_power_by_interval(session, principal, since, day0 + DAY_S)
+    keep = t_old < since
+    return np.concatenate([t_old[keep], t_new]), np.concatenate([p_old[keep], p_new])
+
+
 def _event_start(body: dict[str, Any]) -> dt.datetime | None:
     period = (body or {}).get("intervalPeriod") or {}
     start = period.get("start")
@@ -201,7 +257,9 @@ def _event_status(start: dt.datetime | None, ends: dt.datetime | None, now: dt.d
     return "active"
 
 
-def overview(session: Session, principal: Principal, now_s: int | None = None) -> dict[str, Any]:
+def overview(
+    session: Session, principal: Principal, now_s: int | None = None, with_series: bool = True
+) -> dict[str, Any]:
     """The overview page: fleet by DER class and online state, power today against the plan, reserves,
     envelope feed status, active and upcoming events, the day's figures.
 
@@ -213,6 +271,9 @@ def overview(session: Session, principal: Principal, now_s: int | None = None) -
         The caller.
     now_s : int, optional
         Unix time (default now). [s]
+    with_series : bool
+        Whether to compute the day's power series and energy figures (the page shell skips them and loads
+        them from the data URL, so that it renders at once).
 
     Returns
     -------
@@ -221,29 +282,24 @@ def overview(session: Session, principal: Principal, now_s: int | None = None) -
     """
     now = int(time.time()) if now_s is None else int(now_s)
     day0 = _day_start(now)
-    last = (
-        select(Telemetry.der_pk, func.max(Telemetry.start_s).label("last_s"))
-        .where(Telemetry.start_s >= now - 7 * DAY_S)
-        .group_by(Telemetry.der_pk)
-        .subquery()
+    recent = (
+        select(Telemetry.der_pk)
+        .where(Telemetry.der_pk == Der.pk, Telemetry.start_s >= now - ONLINE_WINDOW_S)
+        .exists()
     )
     q = (
-        select(
-            Der.der_class,
-            func.count(Der.pk),
-            func.count(last.c.last_s).filter(last.c.last_s >= now - ONLINE_WINDOW_S),
-        )
-        .outerjoin(last, last.c.der_pk == Der.pk)
+        select(Der.der_class, func.count(Der.pk), func.count(Der.pk).filter(recent))
         .where(Der.active.is_(True))
         .group_by(Der.der_class)
     )
-    by_class = {
-        c: {"total": int(n), "online": int(k)}
-        for c, n, k in session.execute(tenant_scoped(q, principal, Der))
-    }
+    rows = session.execute(tenant_scoped(q, principal, Der))
+    by_class = {c: {"total": int(n), "online": int(k)} for c, n, k in rows}
     n_sites = session.execute(tenant_scoped(select(func.count(Site.id)), principal, Site)).scalar_one()
 
-    t, p = _site_power_by_interval(session, principal, day0, day0 + DAY_S)
+    if with_series:
+        t, p = fleet_power_today(session, principal, now)
+    else:
+        t, p = np.zeros(0, dtype=np.int64), np.zeros(0)
     dt_h = float(np.median(np.diff(t))) / S_PER_H if t.size > 1 else 5 / MIN_PER_H
     energy_import = float(np.sum(np.clip(p, 0, None)) * dt_h)
     energy_export = float(np.sum(np.clip(-p, 0, None)) * dt_h)
@@ -291,6 +347,7 @@ def overview(session: Session, principal: Principal, now_s: int | None = None) -
         "ders": by_class,
         "ders_total": sum(v["total"] for v in by_class.values()),
         "ders_online": sum(v["online"] for v in by_class.values()),
+        "with_series": with_series,
         "power_now_kw": round(float(p[-1]), 3) if p.size else None,
         "power_now_at_s": int(t[-1]) if t.size else None,
         "power_today": downsample(t, p).to_dict(),

@@ -202,7 +202,8 @@ def overview_page(request: Request, ws: PageAuth, session: SessionDep) -> HTMLRe
     -------
     fastapi.responses.HTMLResponse
     """
-    return _page(request, "overview.html", ws, data=queries.overview(session, ws.principal))
+    data = queries.overview(session, ws.principal, with_series=False)
+    return _page(request, "overview.html", ws, data=data)
 
 
 @router.get("/data/overview")

@@ -41,6 +41,7 @@
 
   function overview(data) {
     var el = document.getElementById("chart-power");
+    if (!data.with_series) return;  /* the page shell: numbers and chart come from the first poll */
     var s = data.power_today;
     var lines = seriesFor(s, "fleet power", "kW");
     if (data.plan && Array.isArray(data.plan.p_kw) && data.plan.p_kw.length === s.t_s.length) {
@@ -92,7 +93,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     var d = readJSON("overview-data");
-    if (d) { overview(d); setInterval(poll, 5000); }
+    if (d) { overview(d); poll(); setInterval(poll, 5000); }
     d = readJSON("site-data");
     if (d) site(d);
     d = readJSON("network-data");
