@@ -23,7 +23,7 @@ RANK = {
     "errors": 0, "units": 0, "timeseries": 0, "checks": 0, "config": 0, "tables": 0, "data": 0,
     "der": 1,
     "fleet": 2,
-    "services": 3, "grid": 3, "flex": 3,
+    "services": 3, "grid": 3, "flex": 3, "forecast": 3,
     "envelopes": 4, "schedule": 4, "economics": 4, "settlement": 4,
     "control": 5,
     "sim": 6,
