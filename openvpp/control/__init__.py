@@ -1,0 +1,1 @@
+"""Real time: Controller, set-point disaggregation, droop frequency response, events, island mode, KPIs."""

@@ -1,0 +1,1 @@
+"""Co-simulation: clock, simulated devices, transport with delays and drop-outs, scenarios."""
