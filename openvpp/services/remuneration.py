@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from openvpp.errors import ValidationError
+from openvpp.services.droop import droop_factor
 from openvpp.units import DAYS_PER_YEAR, KW_PER_MW
 
 __all__ = [
@@ -160,8 +161,7 @@ def droop_response_factor(
             "droop and f_nominal_hz must be > 0 and deadband_hz >= 0 "
             f"(got {droop}, {f_nominal_hz}, {deadband_hz})"
         )
-    response = np.clip((f_nominal_hz - deadband_hz - f) / (droop * f_nominal_hz), 0.0, 1.0)
-    return float(np.sum(w * response))
+    return droop_factor(f, w, f_nominal_hz, deadband_hz, droop, "raise")
 
 
 def droop_activation_energy(hours_per_year: ArrayLike, factor: float, p_mw: float = 1.0) -> np.ndarray:
