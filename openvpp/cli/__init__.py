@@ -13,7 +13,7 @@ import sys
 
 import typer
 
-from openvpp.cli import demo, economics, envelopes, flex, grid  # noqa: F401  (register the commands)
+from openvpp.cli import control, demo, economics, envelopes, flex, forecast, grid, schedule, serve, settle  # noqa: F401  (register the commands)
 from openvpp.cli.common import app, err_console
 from openvpp.errors import OpenVPPError
 
