@@ -175,6 +175,7 @@ def create_app(
     """
     from openvpp.platform.api import v1
     from openvpp.platform.api.openadr import router as openadr_router
+    from openvpp.platform.web import mount_web
 
     cfg = settings or ServiceSettings.build()
 
@@ -243,6 +244,7 @@ def create_app(
 
     app.include_router(v1.router)
     app.include_router(openadr_router)
+    mount_web(app)  # the operator dashboard under /ui (openvpp.platform.web)
     app.add_middleware(BodySizeLimit, max_bytes=cfg.max_request_bytes)
     pool = app.state.engine.pool
     capacity = pool.size() + getattr(pool, "_max_overflow", 0) if hasattr(pool, "size") else 32
