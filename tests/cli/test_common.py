@@ -1,19 +1,15 @@
-"""Shared CLI helpers: output-file checks, standard JSON, tables that never cut a key value."""
+"""Shared CLI helpers (openvpp.cli.common): output-file checks, standard JSON."""
 
 from __future__ import annotations
 
-import io
 import json
 import math
 
 import numpy as np
 import pytest
-from rich.console import Console
-from rich.table import Table
 
 from openvpp.cli.common import check_out_file, json_safe, print_json
 from openvpp.errors import ValidationError
-from openvpp.report.envelopes import keep_whole
 
 
 def test_check_out_file(tmp_path):
@@ -34,14 +30,3 @@ def test_json_is_standard(capsys):
     assert json.loads(capsys.readouterr().out)["a"] is None
 
 
-def test_key_columns_are_never_cut():
-    t = Table()
-    for c in ("scenario", "value"):
-        t.add_column(c)
-    t.add_row("Sep-non-workday", "10382.123456789")
-    buf = io.StringIO()
-    Console(file=buf, width=32).print(keep_whole(t, 0))
-    text = buf.getvalue()
-    assert "Sep-non-workday" in text and "…" not in text
-    cells = "".join(line.split("│")[2] for line in text.splitlines() if line.count("│") == 3)
-    assert cells.replace(" ", "") == "10382.123456789"  # folded over lines, every digit kept

@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from typer.testing import CliRunner
+
+from openvpp.cli import app
+from openvpp.errors import ValidationError
 
 EARLY_CASES = [
     (["study", "economics", "--site", "mars"], "site"),
@@ -36,3 +40,16 @@ def test_economics_json_is_standard_and_writes_no_figures(tmp_path, run_main):
     doc = json.loads(out, parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}"))
     assert set(doc["cases"]) == {"1.0", "3.0"}
     assert not (tmp_path / "openvpp-out").exists()
+
+
+def test_cli_json_economics():
+    res = CliRunner().invoke(app, ["study", "economics", "--site", "osorno", "--mw", "1", "3", "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert set(data["cases"]) == {"1.0", "3.0"}
+    assert data["revenue_per_mw_usd"]["peak_reduction"] == pytest.approx(8.37 * 810 * 6)
+
+
+def test_cli_unknown_site_is_an_openvpp_error():
+    res = CliRunner().invoke(app, ["study", "economics", "--site", "paris"])
+    assert isinstance(res.exception, ValidationError) and "site" in str(res.exception)

@@ -16,7 +16,6 @@ from openvpp.envelopes.metrics import (
     vpp_average,
     weighted_lower_quantiles,
 )
-from openvpp.envelopes.solar import solar_curve_kw, sun_times_h
 from openvpp.errors import ValidationError
 
 
@@ -75,13 +74,3 @@ def test_quantile_inputs_are_validated():
         hosting_capacity_kw(np.zeros((1, 2, 3)), [1.0])
 
 
-def test_solar_curve_available_energy_is_calibrated_to_table4():
-    # Table 4 of seed 001: 43 kWh available energy per site on a January day in Adelaide
-    rise, sset = sun_times_h(["2021-01-15"], "adelaide")
-    assert 5.5 < rise[0] < 7.0 and 19.5 < sset[0] < 21.0  # daylight saving time in January
-    s = solar_curve_kw(rise, sset, 288)
-    d = (np.arange(288) + 0.5) / 12 >= rise[0]
-    d &= (np.arange(288) + 0.5) / 12 <= sset[0]
-    ae = available_energy_kwh(s[0], d)
-    assert 40.0 < ae < 46.0
-    assert s.min() == pytest.approx(5.0) and s.max() == pytest.approx(10.0)

@@ -1,4 +1,4 @@
-"""The documented telemetry and events tables: bad input named by column, gaps reported."""
+"""Telemetry and events tables (openvpp.settlement.io): bad input named by column, gaps reported."""
 
 from __future__ import annotations
 
@@ -65,19 +65,3 @@ def test_bad_events_are_named():
         events_from_frame(ev.assign(site_ids=["a", " "]))
 
 
-def test_read_table_csv_parquet_and_bad_paths(tmp_path):
-    from openvpp.data.settlement_io import read_program_text, read_table
-
-    f = frame()
-    f.to_csv(tmp_path / "t.csv", index=False)
-    f.to_parquet(tmp_path / "t.parquet")
-    a = telemetry_from_long(read_table(tmp_path / "t.csv"), "UTC")
-    b = telemetry_from_long(read_table(tmp_path / "t.parquet"), "UTC")
-    assert np.array_equal(a.p_kw, b.p_kw, equal_nan=True)
-    with pytest.raises(ValidationError, match=r"--telemetry .* is not a file"):
-        read_table(tmp_path / "none.csv")
-    (tmp_path / "t.xlsx").write_text("x")
-    with pytest.raises(ValidationError, match=r"--events .* must be a \.csv"):
-        read_table(tmp_path / "t.xlsx", "--events")
-    with pytest.raises(ValidationError, match="--program"):
-        read_program_text(tmp_path / "none.toml")

@@ -1,4 +1,4 @@
-"""The ``openvpp`` entry point (:func:`openvpp.cli.main`): --version, -h, usage errors, exit codes."""
+"""The ``openvpp`` entry point (openvpp/cli/__init__.py, ``main``): --version, -h, usage errors, exit code."""
 
 from __future__ import annotations
 
