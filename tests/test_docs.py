@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,8 @@ SHELL_CASES = [
 
 @pytest.mark.parametrize("page", PYTHON_PAGES, ids=lambda p: p.name)
 def test_python_snippets_run(page: Path, tmp_path, monkeypatch):
+    # a reader runs the snippets from the repository root; the example files they read come along
+    shutil.copytree(ROOT / "docs" / "examples", tmp_path / "docs" / "examples")
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
     for k, block in enumerate(_blocks(page, {"python", "py"})):

@@ -145,9 +145,9 @@ def select_days(
     Parameters
     ----------
     business : numpy.ndarray of bool, shape (n_days,)
-        Business-day flag of each day.
+        Business-day flag of each day. [-]
     excluded : numpy.ndarray of bool, shape (n_sites, n_days)
-        Days that may not serve (event days, flagged days, days with missing readings).
+        Days that may not serve (event days, flagged days, days with missing readings). [-]
     target_day : int
         Position of the day whose baseline is wanted; only earlier days are candidates. [-]
     y : int
@@ -213,10 +213,10 @@ def x_of_y_baseline(
     target_day : int
         Position of the target day in the history. [-]
     business : numpy.ndarray of bool, shape (n_days,)
-        Business-day flags (:func:`business_days`).
+        Business-day flags (:func:`business_days`). [-]
     excluded : numpy.ndarray of bool, shape (n_sites, n_days), optional
         Event days and flagged days per site; days with a NaN between the first and last step used
-        (``rank_steps`` and ``steps``) are excluded as well.
+        (``rank_steps`` and ``steps``) are excluded as well. [-]
     x, y : int
         Days averaged and days considered. [-]
     lookback_days : int

@@ -144,9 +144,9 @@ def baseline_eligibility(
     days_kw : numpy.ndarray, shape (n_sites, n_days, steps_per_day)
         History (:func:`~openvpp.settlement.baselines.day_matrix`), load convention. [kW]
     business : numpy.ndarray of bool, shape (n_days,)
-        Business-day flags.
+        Business-day flags. [-]
     excluded : numpy.ndarray of bool, shape (n_sites, n_days)
-        Event and flagged days; never used as test days or as baseline days.
+        Event and flagged days; never used as test days or as baseline days. [-]
     test_days : sequence of int
         Candidate test days (positions); per site, excluded ones are skipped. [-]
     window : slice

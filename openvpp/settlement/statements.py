@@ -59,7 +59,7 @@ def participant_statements(
     perf : EventPerformance
         Measured events (:func:`~openvpp.settlement.performance.measure_events`).
     site_ids, device_class : numpy.ndarray of str, shape (n_sites,)
-        Participants and their device classes.
+        Participants and their device classes. [-] [-]
     program : Program
         Rates.
     months : sequence of str

@@ -19,7 +19,7 @@ __all__ = ["mount_web"]
 
 
 def mount_web(app: FastAPI) -> FastAPI:
-    """Add the dashboard (``/ui``), its static files (``/ui/static``) and a ``/`` redirect to ``app``.
+    """Add the dashboard (``/ui``), its static files (``/ui/static``) and a ``/`` redirect to ``app`` (once).
 
     Parameters
     ----------
@@ -31,6 +31,9 @@ def mount_web(app: FastAPI) -> FastAPI:
     fastapi.FastAPI
         The same application.
     """
+    if getattr(app.state, "web_mounted", False):
+        return app
+    app.state.web_mounted = True
     static = Path(__file__).resolve().parent / "static"
     app.mount("/ui/static", StaticFiles(directory=str(static)), name="ui-static")
     app.include_router(router)

@@ -14,9 +14,7 @@ import pytest
 def _with_web(app):
     from openvpp.platform.web import mount_web
 
-    if not any(getattr(r, "path", "") == "/ui/" for r in app.routes):
-        mount_web(app)
-    return app
+    return mount_web(app)  # the service mounts it already; a second call changes nothing
 
 
 @pytest.fixture
