@@ -49,6 +49,12 @@ console = _console()
 err_console = _console(stderr=True)
 
 OUT_DIR_OPTION = typer.Option(Path("openvpp-out"), "--out", help="Folder for figures and reports.")
+#: where figures go when ``--out`` is not given (and ``--json`` was not asked for)
+DEFAULT_OUT = Path("openvpp-out")
+#: the ``--out`` option of commands whose figures are skipped with ``--json`` unless ``--out`` is given
+OPTIONAL_OUT_OPTION = typer.Option(
+    None, "--out", help="Folder for figures and data (default openvpp-out; with --json only when given)."
+)
 
 JSON_OPTION = typer.Option(False, "--json", help="Print machine-readable results.")
 
@@ -207,3 +213,25 @@ def check_out_file(path: Path, flag: str, suffixes: tuple[str, ...] = (".json",)
     if not os.access(parent, os.W_OK):
         raise ValidationError(f"{flag} {str(p)!r}: folder {str(parent)!r} is not writable")
     return p
+
+
+def out_folder(out: Path | None, as_json: bool) -> Path | None:
+    """The checked folder a command writes to: ``--out``, else ``openvpp-out`` without ``--json``, else none.
+
+    Parameters
+    ----------
+    out : pathlib.Path or None
+        The ``--out`` option.
+    as_json : bool
+        Whether ``--json`` was given.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The folder (writable, created on first write), or None when nothing is to be written.
+    """
+    from openvpp.report import check_out_dir
+
+    if out is None and as_json:
+        return None
+    return check_out_dir(DEFAULT_OUT if out is None else out)

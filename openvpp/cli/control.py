@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from openvpp.cli.common import JSON_OPTION, console, print_json, progress_bar, study_app
+from openvpp.cli.common import JSON_OPTION, console, out_folder, print_json, progress_bar, study_app
 
 #: ``--out`` without a default: figures are written without ``--json``, or with it when ``--out`` is given
 OUT_OPTION = typer.Option(
@@ -55,14 +55,11 @@ def study_pilot(
         ``--json``: print standard JSON, no figures unless ``--out`` is given.
     """
     from openvpp.errors import ValidationError
-    from openvpp.report import check_out_dir
     from openvpp.studies.pilot import run_pilot
 
     if mode not in ("central", "local"):
         raise ValidationError(f"--mode must be 'central' or 'local' (got {mode!r})")
-    folder = out if out is not None else (None if json_out else Path("openvpp-out"))
-    if folder is not None:
-        check_out_dir(folder)
+    folder = out_folder(out, json_out)
     prog, cb = progress_bar("pilot")
     with prog:
         result = run_pilot(

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import typer
 
-from openvpp.cli.common import JSON_OPTION, app, console, err_console, print_json
+from openvpp.cli.common import JSON_OPTION, app, console, err_console, out_folder, print_json
 
 #: folder for the report when ``--out`` is not given and ``--json`` is not asked for
-DEFAULT_OUT = Path("openvpp-out")
 
 
 @app.command()
@@ -40,7 +39,6 @@ def demo(
     network check, settlement and the business case; write report.html."""
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from openvpp.report import check_out_dir
     from openvpp.report.demo import summary_panel, write_demo
     from openvpp.studies.demo import STAGES, check_demo_inputs, run_demo
 
@@ -53,9 +51,7 @@ def demo(
         from openvpp.platform.gateway.topics import parse_broker_url
 
         parse_broker_url(broker)
-    folder = None if (as_json and out is None) else (DEFAULT_OUT if out is None else out)
-    if folder is not None:
-        check_out_dir(folder)
+    folder = out_folder(out, as_json)
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),

@@ -6,25 +6,18 @@ from pathlib import Path
 
 import typer
 
-from openvpp.cli.common import JSON_OPTION, app, console, print_json, study_app
-
-#: folder for figures when ``--out`` is not given and ``--json`` is not asked for
-DEFAULT_OUT = Path("openvpp-out")
-
-_OUT_OPTION = typer.Option(
-    None, "--out", help="Folder for figures (default openvpp-out; with --json only when given)."
+from openvpp.cli.common import (
+    JSON_OPTION,
+    OPTIONAL_OUT_OPTION,
+    app,
+    console,
+    out_folder,
+    print_json,
+    study_app,
 )
 
-
-def _out_dir(out: Path | None, json_out: bool) -> Path | None:
-    """Figures go to ``out``; without ``--out`` to :data:`DEFAULT_OUT`, unless ``--json`` was asked for."""
-    from openvpp.report import check_out_dir
-
-    if out is None and json_out:
-        return None
-    folder = DEFAULT_OUT if out is None else out
-    check_out_dir(folder)
-    return folder
+#: folder for figures when ``--out`` is not given and ``--json`` is not asked for
+_OUT_OPTION = OPTIONAL_OUT_OPTION
 
 
 @study_app.command("flexibility-paper")
@@ -36,7 +29,7 @@ def study_flexibility_paper(
     from openvpp.report.flexibility import render_flexibility_paper
     from openvpp.studies.flexibility_paper import run_flexibility_paper
 
-    folder = _out_dir(out, json_out)
+    folder = out_folder(out, json_out)
     result = run_flexibility_paper()
     if json_out:
         if folder is not None:
@@ -68,7 +61,7 @@ def flex_command(
     from openvpp.flex.fleet import flexibility_of_spec
     from openvpp.report.flexibility import render_fleet_flexibility
 
-    folder = _out_dir(out, json_out)
+    folder = out_folder(out, json_out)
     result = flexibility_of_spec(fleet, time, horizon_h=horizon_h, seed=seed, strip=strip)
     if json_out:
         if folder is not None:

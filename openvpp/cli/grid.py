@@ -6,19 +6,13 @@ from pathlib import Path
 
 import typer
 
-from openvpp.cli.common import JSON_OPTION, app, console, err_console, print_json, study_app
+from openvpp.cli.common import JSON_OPTION, app, console, err_console, out_folder, print_json, study_app
 
 #: ``--out`` without a default: figures are written without ``--json``, or with it when ``--out`` is given
 OUT_OPTION = typer.Option(
     None, "--out", help="Folder for figures and data (default openvpp-out; with --json only if given)."
 )
 
-
-def _out_dir(out: Path | None, json_out: bool) -> Path | None:
-    """The folder to write to: ``--out`` if given, ``openvpp-out`` without ``--json``, else none."""
-    if out is not None:
-        return out
-    return None if json_out else Path("openvpp-out")
 
 
 @study_app.command(
@@ -54,13 +48,10 @@ def study_chile_technical(
     json_out : bool
         ``--json``: print standard JSON.
     """
-    from openvpp.report import check_out_dir
     from openvpp.report.grid import render_chile_technical
     from openvpp.studies.chile_technical import run_chile_technical
 
-    folder = _out_dir(out, json_out)
-    if folder is not None:
-        check_out_dir(folder)
+    folder = out_folder(out, json_out)
     progress = None if json_out else (lambda msg: err_console.print(f"[dim]{msg}[/]"))
     result = run_chile_technical(
         [n.strip() for n in networks.split(",") if n.strip()], day=day, pv_day=pv_day, share=share,
@@ -141,7 +132,6 @@ def opf_command(
     """
     from openvpp.errors import ValidationError
     from openvpp.grid.opf import SolverSettings
-    from openvpp.report import check_out_dir
     from openvpp.report.grid import opf_payload, opf_table, write_opf_outputs
     from openvpp.studies.user_opf import run_opf_files
 
@@ -156,9 +146,7 @@ def opf_command(
         for field, flag in flags.items():
             msg = msg.replace(f"{field}:", f"{flag}:")
         raise ValidationError(msg) from None
-    folder = _out_dir(out, json_out)
-    if folder is not None:
-        check_out_dir(folder)
+    folder = out_folder(out, json_out)
     sites = [s.strip() for s in batteries.split(",") if s.strip()] if batteries is not None else None
     _, index, res = run_opf_files(
         network, load, pv_csv=pv, battery_sites=sites, objective=objective,  # type: ignore[arg-type]

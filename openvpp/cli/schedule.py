@@ -6,24 +6,12 @@ from pathlib import Path
 
 import typer
 
-from openvpp.cli.common import JSON_OPTION, app, console, print_json, progress_bar, study_app
+from openvpp.cli.common import JSON_OPTION, app, console, out_folder, print_json, progress_bar, study_app
 
 #: folder for the plan and figures when ``--out`` is not given and ``--json`` is not asked for
-DEFAULT_OUT = Path("openvpp-out")
-
 _OUT_OPTION = typer.Option(
     None, "--out", help="Folder for the plan and figures (default openvpp-out; with --json only when given)."
 )
-
-
-def _out_dir(out: Path | None, json_out: bool) -> Path | None:
-    from openvpp.report import check_out_dir
-
-    if out is None and json_out:
-        return None
-    folder = DEFAULT_OUT if out is None else out
-    check_out_dir(folder)
-    return folder
 
 
 @app.command("schedule")
@@ -49,7 +37,7 @@ def schedule_command(
     from openvpp.report.schedule import render_schedule
     from openvpp.schedule.stacking import schedule_day
 
-    folder = _out_dir(out, json_out)
+    folder = out_folder(out, json_out)
     result = schedule_day(
         fleet, day, method, prices_path=None if prices is None else str(prices), step_min=step_min, seed=seed
     )
@@ -83,7 +71,7 @@ def study_arbitrage(
         lims = [float(v) for v in limits.split(",") if v.strip()]
     except ValueError as exc:
         raise ValidationError(f"--limits must be numbers in kW separated by commas (got {limits!r})") from exc
-    folder = _out_dir(out, json_out)
+    folder = out_folder(out, json_out)
     prog, cb = progress_bar("site-years")
     with prog:
         study = run_arbitrage(sites, lims, workers=workers, scheduler=scheduler, seed=seed, progress=cb)

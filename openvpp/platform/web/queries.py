@@ -48,7 +48,7 @@ __all__ = [
     "Series",
     "downsample",
     "events_view",
-    "fleet_power_today",
+    "fleet_power_recent",
     "network_view",
     "overview",
     "site_detail",
@@ -169,16 +169,19 @@ _CACHE_LOCK = threading.Lock()
 FULL_REFRESH_S = 60.0
 #: intervals recomputed at every call (late readings of the last minutes are taken in) [-]
 FRESH_INTERVALS = 3
+#: monitoring interval the fresh window is counted in (seed 001 §2.1: 5 min) [s]
+STEP_GUESS_S = 300
 
 
-def fleet_power_today(
+def fleet_power_recent(
     session: Session, principal: Principal, now_s: int | None = None
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-    """The caller's fleet power per interval since midnight (UTC), each site counted once. [kW]
+    """The caller's fleet power per interval over the last 24 hours, each site counted once. [kW]
 
-    The full day is read at most every :data:`FULL_REFRESH_S` seconds per store, tenant and day; in between,
-    only the last :data:`FRESH_INTERVALS` intervals are read again and merged, so a page polled every few
-    seconds costs a small indexed read. The cache lives in the process (each API worker has its own).
+    The whole window is read at most every :data:`FULL_REFRESH_S` seconds per store and tenant; in between,
+    only the last :data:`FRESH_INTERVALS` intervals are read again and merged (and intervals older than 24 h
+    dropped), so a page polled every few seconds costs a small indexed read. The cache lives in the process
+    (each API worker has its own).
 
     Parameters
     ----------
@@ -195,25 +198,23 @@ def fleet_power_today(
         Interval starts [s] and fleet power (load convention) [kW].
     """
     now = int(time.time()) if now_s is None else int(now_s)
-    day0 = _day_start(now)
+    start = now - DAY_S
     bind: Any = session.get_bind()
-    key = (str(getattr(bind, "engine", bind).url), principal.tenant_id, principal.is_dso, day0)
+    key = (str(getattr(bind, "engine", bind).url), principal.tenant_id, principal.is_dso)
     wall = time.monotonic()
     with _CACHE_LOCK:
         hit = _CACHE.get(key)
     if hit is None or wall - hit[0] > FULL_REFRESH_S:
-        t, p = _site_power_by_interval(session, principal, day0, day0 + DAY_S)
+        t, p = _site_power_by_interval(session, principal, start, now + DAY_S)
         with _CACHE_LOCK:
             _CACHE[key] = (wall, t, p)
-            for k in [k for k in _CACHE if k[3] < day0]:
-                del _CACHE[k]
         return t, p
     _, t_old, p_old = hit
-    since = max(day0, now - now % 300 - 300 * (FRESH_INTERVALS - 1))
+    since = now - now % STEP_GUESS_S - STEP_GUESS_S * (FRESH_INTERVALS - 1)
     if t_old.size:
         since = min(since, int(t_old[-1]))
-    t_new, p_new = _site_power_by_interval(session, principal, since, day0 + DAY_S)
-    keep = t_old < since
+    t_new, p_new = _site_power_by_interval(session, principal, since, now + DAY_S)
+    keep = (t_old < since) & (t_old >= start)
     return np.concatenate([t_old[keep], t_new]), np.concatenate([p_old[keep], p_new])
 
 
@@ -260,7 +261,7 @@ def _event_status(start: dt.datetime | None, ends: dt.datetime | None, now: dt.d
 def overview(
     session: Session, principal: Principal, now_s: int | None = None, with_series: bool = True
 ) -> dict[str, Any]:
-    """The overview page: fleet by DER class and online state, power today against the plan, reserves,
+    """The overview page: fleet by DER class and online state, power over 24 h against the plan, reserves,
     envelope feed status, active and upcoming events, the day's figures.
 
     Parameters
@@ -281,7 +282,6 @@ def overview(
         JSON-ready values; powers in kW (load convention), energies in kWh.
     """
     now = int(time.time()) if now_s is None else int(now_s)
-    day0 = _day_start(now)
     recent = (
         select(Telemetry.der_pk)
         .where(Telemetry.der_pk == Der.pk, Telemetry.start_s >= now - ONLINE_WINDOW_S)
@@ -297,7 +297,7 @@ def overview(
     n_sites = session.execute(tenant_scoped(select(func.count(Site.id)), principal, Site)).scalar_one()
 
     if with_series:
-        t, p = fleet_power_today(session, principal, now)
+        t, p = fleet_power_recent(session, principal, now)
     else:
         t, p = np.zeros(0, dtype=np.int64), np.zeros(0)
     dt_h = float(np.median(np.diff(t))) / S_PER_H if t.size > 1 else 5 / MIN_PER_H
@@ -313,7 +313,7 @@ def overview(
     n_fb_known, n_fallback = session.execute(tenant_scoped(fb, principal, Der)).one()
     feed = "no data" if not n_fb_known else ("fallback to static limits" if n_fallback else "live")
 
-    flags = select(func.count(TelemetryFlag.id)).where(TelemetryFlag.start_s >= day0)
+    flags = select(func.count(TelemetryFlag.id)).where(TelemetryFlag.start_s >= now - DAY_S)
     n_flags = session.execute(tenant_scoped(flags, principal, TelemetryFlag)).scalar_one()
 
     plan_q = tenant_scoped(select(Plan), principal, Plan).where(Plan.start_s <= now, Plan.end_s > now)
@@ -350,7 +350,7 @@ def overview(
         "with_series": with_series,
         "power_now_kw": round(float(p[-1]), 3) if p.size else None,
         "power_now_at_s": int(t[-1]) if t.size else None,
-        "power_today": downsample(t, p).to_dict(),
+        "power_recent": downsample(t, p).to_dict(),
         "plan": {"id": plan.id, "status": plan.status, "p_kw": plan_series, "start_s": plan.start_s}
         if plan is not None
         else None,
@@ -362,8 +362,8 @@ def overview(
             "energy_import_kwh": round(energy_import, 3),
             "energy_export_kwh": round(energy_export, 3),
             "peak_import_kw": round(float(p.max()), 3) if p.size else None,
-            "intervals_today": int(t.size),
-            "flagged_readings_today": int(n_flags),
+            "intervals_24h": int(t.size),
+            "flagged_readings_24h": int(n_flags),
         },
     }
 
@@ -643,7 +643,7 @@ def network_view(
                 (NodeMapping.valid_to_s.is_(None)) | (NodeMapping.valid_to_s > now),
             )
         )
-        _, p = _site_power_by_interval(session, principal, now - ONLINE_WINDOW_S, now + 1, site_ids=mapped)
+        _, p = _site_power_by_interval(session, principal, now - ONLINE_WINDOW_S, now + DAY_S, site_ids=mapped)
         flow = float(p[-1]) if p.size else None
         node["flow_now_kw"] = None if flow is None else round(flow, 3)
         lim = node["export_now_kw"]

@@ -349,6 +349,15 @@ def site_page(
     return _page(request, "site.html", ws, data=data, start=_iso(start_s), end=_iso(end_s))
 
 
+def _site_or_404(session: Session, ws: WebSession, site_id: str, start: str | None, end: str | None) -> dict:
+    """One site's data over the period the query names; 404 for a site the caller may not see."""
+    start_s, end_s = _period(start, end)
+    data = queries.site_detail(session, ws.principal, site_id, start_s, end_s)
+    if data is None:
+        raise HTTPException(404, f"no site {site_id!r}")
+    return data
+
+
 def _iso(t_s: int) -> str:
     return dt.datetime.fromtimestamp(t_s, dt.UTC).strftime("%Y-%m-%dT%H:%M")
 
@@ -378,10 +387,7 @@ def site_data(
     -------
     fastapi.responses.JSONResponse
     """
-    start_s, end_s = _period(start, end)
-    data = queries.site_detail(session, ws.principal, site_id, start_s, end_s)
-    if data is None:
-        raise HTTPException(404, f"no site {site_id!r}")
+    data = _site_or_404(session, ws, site_id, start, end)
     return JSONResponse(data)
 
 
@@ -399,7 +405,7 @@ def _csv(rows: list[list[Any]], header: list[str], name: str) -> Response:
 
 @router.get("/csv/overview")
 def overview_csv(ws: DataAuth, session: SessionDep) -> Response:
-    """The overview chart's numbers as CSV (fleet power today, load convention).
+    """The overview chart's numbers as CSV (fleet power over the last 24 hours, load convention).
 
     Parameters
     ----------
@@ -412,11 +418,11 @@ def overview_csv(ws: DataAuth, session: SessionDep) -> Response:
     -------
     fastapi.Response
     """
-    s = queries.overview(session, ws.principal)["power_today"]
+    s = queries.overview(session, ws.principal)["power_recent"]
     rows = [
         [_iso(t), m, lo, hi] for t, m, lo, hi in zip(s["t_s"], s["mean"], s["low"], s["high"], strict=True)
     ]
-    return _csv(rows, ["time_utc", "p_mean_kw", "p_min_kw", "p_max_kw"], "fleet_power_today")
+    return _csv(rows, ["time_utc", "p_mean_kw", "p_min_kw", "p_max_kw"], "fleet_power_24h")
 
 
 @router.get("/csv/sites/{site_id}")
@@ -444,10 +450,7 @@ def site_csv(
     -------
     fastapi.Response
     """
-    start_s, end_s = _period(start, end)
-    data = queries.site_detail(session, ws.principal, site_id, start_s, end_s)
-    if data is None:
-        raise HTTPException(404, f"no site {site_id!r}")
+    data = _site_or_404(session, ws, site_id, start, end)
     p, soc = data["power"], data["soc"]
     soc_at = dict(zip(soc["t_s"], soc["mean"], strict=True))
     rows = [

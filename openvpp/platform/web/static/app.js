@@ -42,7 +42,7 @@
   function overview(data) {
     var el = document.getElementById("chart-power");
     if (!data.with_series) return;  /* the page shell: numbers and chart come from the first poll */
-    var s = data.power_today;
+    var s = data.power_recent;
     var lines = seriesFor(s, "fleet power", "kW");
     if (data.plan && Array.isArray(data.plan.p_kw) && data.plan.p_kw.length === s.t_s.length) {
       lines.push({ label: "plan", values: data.plan.p_kw, color: "#8a1c00", dash: [6, 4], unit: "kW" });
