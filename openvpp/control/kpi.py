@@ -132,7 +132,7 @@ def tracking_error(t_s: ArrayLike, response_kw: ArrayLike, request_kw: ArrayLike
     Returns
     -------
     dict
-        ``mae_kw``, ``rmse_kw``, ``max_kw`` and the same divided by the largest |request|
+        ``mae_kw``, ``rmse_kw``, ``max_kw`` and the same divided by the largest ``|request|``
         (``mae_norm``, ``rmse_norm``, ``max_norm``, NaN when nothing was requested). [kW], [-]
     """
     t, resp, req = _series(t_s, response_kw, request_kw)

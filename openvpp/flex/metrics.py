@@ -3,15 +3,15 @@
 Sarmiento-Vintimilla et al. (2024) describe the flexibility a unit offers over the next period with five
 ranges (seed 003 §2 and Fig. 2):
 
-====== ================================================== ===========
-symbol meaning                                            unit
-====== ================================================== ===========
-pi     active power the unit can be at (range)            kW (MW)
-rho    active ramp: largest decrease / increase per minute kW/min
-eps    energy the unit can deliver or absorb over horizon kWh (MWh)
-phi    reactive power at the operating point (range)      kvar (Mvar)
-psi    reactive ramp per minute                           kvar/min
-====== ================================================== ===========
+====== ==================================================== ===========
+symbol meaning                                              unit
+====== ==================================================== ===========
+pi     active power the unit can be at (range)              kW (MW)
+rho    active ramp: largest decrease / increase per minute  kW/min
+eps    energy the unit can deliver or absorb over horizon   kWh (MWh)
+phi    reactive power at the operating point (range)        kvar (Mvar)
+psi    reactive ramp per minute                             kvar/min
+====== ==================================================== ===========
 
 Eq. (1) of the seed links them in time (energy is the integral of power, power the integral of the ramp).
 

@@ -80,7 +80,8 @@ def plot_participant_events(result: Settlement, tel: Telemetry, site_id: str, mo
         ax.tick_params(labelsize=6)
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=tel.index.tz))
     axes[0, 0].set_ylabel("site power [kW] (+ import)", fontsize=7)
-    axes[0, 0].legend(fontsize=6, loc="best")
+    if axes[0, 0].get_legend_handles_labels()[0]:  # a participant without events has nothing to label
+        axes[0, 0].legend(fontsize=6, loc="best")
     st = result.statements
     total = st[(st["site_id"] == site_id) & (st["month"] == month)]["total_usd"].iloc[0]
     fig.suptitle(f"{site_id} - {month}: {total:,.2f} USD", fontsize=8)

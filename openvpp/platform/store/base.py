@@ -21,4 +21,5 @@ NAMING_CONVENTION = {
 class Base(DeclarativeBase):
     """Declarative base of every OpenVPP table."""
 
+    #: the tables of the store, with constraint names from :data:`NAMING_CONVENTION`
     metadata = MetaData(naming_convention=NAMING_CONVENTION)

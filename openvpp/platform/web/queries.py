@@ -643,7 +643,8 @@ def network_view(
                 (NodeMapping.valid_to_s.is_(None)) | (NodeMapping.valid_to_s > now),
             )
         )
-        _, p = _site_power_by_interval(session, principal, now - ONLINE_WINDOW_S, now + DAY_S, site_ids=mapped)
+        window = (now - ONLINE_WINDOW_S, now + DAY_S)
+        _, p = _site_power_by_interval(session, principal, *window, site_ids=mapped)
         flow = float(p[-1]) if p.size else None
         node["flow_now_kw"] = None if flow is None else round(flow, 3)
         lim = node["export_now_kw"]
