@@ -75,3 +75,32 @@ def check_out_dir(out_dir: str | Path, name: str = "--out") -> Path:
             f"folder, e.g. {name} openvpp-out"
         )
     return out
+
+
+def keep_whole(table: Any, *key_columns: int) -> Any:
+    """Make a rich table never cut a value with an ellipsis: every column folds onto a new line when narrow,
+    and the ``key_columns`` (positions: names the user types back, such as ``--scenario`` values) never wrap
+    and keep the width of their longest cell.
+
+    Parameters
+    ----------
+    table : rich.table.Table
+        A filled table.
+    *key_columns : int
+        Positions of the columns that must stay on one line. [-]
+
+    Returns
+    -------
+    rich.table.Table
+        The same table.
+    """
+    for k, col in enumerate(table.columns):
+        col.overflow = "fold"
+        cells = [str(c) for c in col.cells]
+        longest = max([len(str(col.header)), *map(len, cells)])
+        if k in key_columns:
+            col.no_wrap = True
+            col.min_width = longest
+        else:  # folded, but never squeezed below a number's width
+            col.min_width = min(longest, 8)
+    return table

@@ -18,8 +18,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from openvpp.report import save_figure
-from openvpp.report.envelopes import keep_whole
+from openvpp.report import keep_whole, save_figure
 from openvpp.units import PER_MILLION as MUSD
 from openvpp.units import PER_THOUSAND as KUSD
 

@@ -25,7 +25,7 @@ from rich.table import Table
 
 from openvpp.envelopes.scenarios import MONTH_NAMES
 from openvpp.envelopes.sweep import SweepResult
-from openvpp.report import save_figure
+from openvpp.report import keep_whole, save_figure
 from openvpp.units import KW_PER_MW
 
 
@@ -237,35 +237,6 @@ def plot_hosting(sweep: SweepResult, path: Path) -> Path:
     ax.set_ylabel("hosting capacity summed over transformers (MW)")
     ax.set_title(f"{sweep.hosting_kw.shape[0]:,} transformers, m = {sweep.m:g}")
     return save_figure(fig, path, dpi=110)
-
-
-def keep_whole(table: Table, *key_columns: int) -> Table:
-    """Make a rich table never cut a value with an ellipsis: every column folds onto a new line when narrow,
-    and the ``key_columns`` (positions: names the user types back, such as ``--scenario`` values) never wrap
-    and keep the width of their longest cell.
-
-    Parameters
-    ----------
-    table : rich.table.Table
-        A filled table.
-    *key_columns : int
-        Positions of the columns that must stay on one line. [-]
-
-    Returns
-    -------
-    rich.table.Table
-        The same table.
-    """
-    for k, col in enumerate(table.columns):
-        col.overflow = "fold"
-        cells = [str(c) for c in col.cells]
-        longest = max([len(str(col.header)), *map(len, cells)])
-        if k in key_columns:
-            col.no_wrap = True
-            col.min_width = longest
-        else:  # folded, but never squeezed below a number's width
-            col.min_width = min(longest, 8)
-    return table
 
 
 def metrics_table(sweep: SweepResult, sc) -> Table:

@@ -27,8 +27,7 @@ from rich.table import Table
 from openvpp.flex.aggregate import AggregateFlexibility
 from openvpp.flex.metrics import METRICS
 from openvpp.flex.request import FlexRequest, Verification
-from openvpp.report import save_figure
-from openvpp.report.envelopes import keep_whole
+from openvpp.report import keep_whole, save_figure
 
 AVAILABLE_COLOR = "tab:blue"
 NEEDED_COLOR = "tab:red"

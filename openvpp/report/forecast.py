@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from openvpp.forecast.backtest import ForecastSkillStudy
-from openvpp.report import save_figure
+from openvpp.report import keep_whole, save_figure
 
 __all__ = ["plot_forecast_example", "render_forecast_skill", "skill_table"]
 
@@ -50,7 +50,7 @@ def skill_table(result: ForecastSkillStudy) -> Table:
             fmt(row["coverage_p10_p90"], 2), fmt(row["skill_mae"], 2), fmt(row["skill_rmse"], 2),
             fmt(row["skill_pinball"], 2),
         )
-    return table
+    return keep_whole(table, 0, 1, 2)
 
 
 def plot_forecast_example(result: ForecastSkillStudy, path: str | Path) -> Path:
